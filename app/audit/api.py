@@ -1,0 +1,7 @@
+"""JSON API for audit."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

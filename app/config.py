@@ -1,0 +1,80 @@
+"""Settings: every knob of Casework, read from the environment with the prefix ``CASEWORK_``.
+
+Outside development the service refuses to start with a default secret: a council that forgets to
+set
+``CASEWORK_SECRET_KEY`` gets a clear error, never a guessable key.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    """All settings; each is documented in README.md and docker/.env.example."""
+
+    model_config = SettingsConfigDict(env_prefix="CASEWORK_", env_file=".env", extra="ignore")
+
+    environment: Environment = Environment.development
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'casework.db'}"
+    secret_key: str = DEFAULT_SECRET
+    # Sessions: idle timeout and absolute lifetime (minutes); the web client warns before the idle
+    # timeout.
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_absolute_minutes: int = Field(default=12 * 60, ge=1)
+    cookie_secure: bool = True
+    # Local sign-in lock-out: this many consecutive failures lock the account for lockout_minutes.
+    max_failed_logins: int = Field(default=5, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    # OIDC: JWTs from the council's identity provider are checked against this JWKS (a path,
+    # file:// URL
+    # or inline JSON; the service never fetches keys over the network at request time).
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks: str | None = None
+    oidc_role_claim: str = "casework_role"
+    # The council: DfE 3-digit LA code (Birmingham is 330) and name, used by returns and demo data.
+    la_code: str = Field(default="330", pattern=r"^\d{3}$")
+    la_name: str = "Casework Demo Council"
+    # Local timescales (rules marked L in shared/domain/timescales.md), configurable per council.
+    contact_decision_red_hours: int = Field(default=4, ge=1)
+    contact_decision_amber_days: int = Field(default=1, ge=0)
+    contact_decision_green_days: int = Field(default=3, ge=0)
+    log_level: str = "INFO"
+    sql_echo: bool = False
+    page_size_max: int = Field(default=200, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Self:
+        weak = self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32
+        if self.environment is not Environment.development and weak:
+            raise ValueError(
+                "CASEWORK_SECRET_KEY must be set to a random value of at least 32 characters "
+                "outside development (generate one with: python -c "
+                "'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,72 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.api.router import api_router
+from app.config import Settings, get_settings
+from app.db import database_is_up, make_engine, make_session_factory
+from app.errors import install_error_handlers
+from app.middleware import RequestContextMiddleware
+
+API_DESCRIPTION = """Casework: case management for children's social care in England.
+
+Every error is an RFC 9457 `application/problem+json` document with a stable `code`. Writes to a
+versioned record need `If-Match` with the record's ETag; a stale version gets 412 and changes
+nothing.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    logging.basicConfig(level=settings.log_level)
+    owns_engine = engine is None
+    engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
+    factory = session_factory or make_session_factory(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Casework API",
+        version="1",
+        description=API_DESCRIPTION,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = factory
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(api_router)
+
+    @app.get("/health", tags=["health"], operation_id="health", include_in_schema=True)
+    def health() -> JSONResponse:
+        """Liveness and database status (no authentication; reveals nothing about people)."""
+        up = database_is_up(factory)
+        return JSONResponse(
+            {"status": "ok" if up else "unavailable", "database": "ok" if up else "unreachable"},
+            status_code=200 if up else 503,
+            headers=None if up else {"Retry-After": "5"},
+        )
+
+    return app

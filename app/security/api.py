@@ -1,0 +1,7 @@
+"""JSON API for sign-in, sessions and tokens."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

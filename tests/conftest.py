@@ -1,0 +1,149 @@
+"""Test harness: the schema is built by Alembic, each test runs in a rolled-back transaction, and
+the
+whole suite runs on SQLite or PostgreSQL (``CASEWORK_TEST_BACKEND=sqlite|postgresql``).
+
+On PostgreSQL a fresh database is created for the run. When no PostgreSQL server answers, the tests
+skip with a loud message locally; under ``CI=true`` that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import migrate
+from app.config import Environment, Settings
+from app.db import make_engine
+from app.main import create_app
+
+BACKEND = os.environ.get("CASEWORK_TEST_BACKEND", "sqlite")
+PG_URL = os.environ.get(
+    "CASEWORK_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/casework_test"
+)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+_pg_unavailable: str | None = None
+
+
+def _create_pg_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": parsed.database},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}"'))
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    finally:
+        admin.dispose()
+
+
+def fresh_database_url(tmp_dir: Path, name: str) -> str:
+    """A new, empty database of the backend under test (used by migration and race tests)."""
+    if BACKEND == "postgresql":
+        url = make_url(PG_URL).set(database=f"{make_url(PG_URL).database}_{name}")
+        rendered = url.render_as_string(hide_password=False)
+        _create_pg_database(rendered)
+        return rendered
+    return f"sqlite:///{tmp_dir / f'{name}.db'}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _pg_unavailable
+    if BACKEND != "postgresql":
+        return
+    try:
+        _create_pg_database(PG_URL)
+    except Exception as exc:  # the server is not there: say so loudly
+        _pg_unavailable = (
+            f"PostgreSQL at {make_url(PG_URL).render_as_string()} is not answering: {exc}"
+        )
+        if IN_CI:
+            pytest.exit(f"CI=true and {_pg_unavailable}", returncode=1)
+        warnings.warn(f"\n\n*** SKIPPING POSTGRESQL TESTS: {_pg_unavailable} ***\n", stacklevel=1)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _pg_unavailable is not None:
+            item.add_marker(pytest.mark.skip(reason=f"*** {_pg_unavailable} ***"))
+        elif item.get_closest_marker("postgres_only") and BACKEND != "postgresql":
+            item.add_marker(pytest.mark.skip(reason="runs in the PostgreSQL pass"))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"casework test backend: {BACKEND}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if BACKEND == "postgresql":
+        return PG_URL
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'casework-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection with an outer transaction that is rolled back after the test."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        try:
+            yield conn
+        finally:
+            outer.rollback()
+
+
+@pytest.fixture
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    # Each request's commit becomes a savepoint release inside the test's outer transaction.
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with session_factory() as session:
+        yield session
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        environment=Environment.test,
+        database_url=database_url,
+        secret_key="test-secret-key-that-is-long-enough-0123456789",
+        cookie_secure=False,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, session_factory: sessionmaker[Session]) -> FastAPI:
+    return create_app(settings, engine=engine, session_factory=session_factory)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
