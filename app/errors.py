@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.orm.exc import StaleDataError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.request_context import current_request_id
@@ -40,6 +41,8 @@ class DomainError(Exception):
     def __init__(self, detail: str, *, code: str | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
+        # A denied attempt to reach a child's record: logged by the handler in its own transaction.
+        self.security_event: dict[str, Any] | None = None
         if code is not None:
             self.code = code
         self.extra = extra
@@ -170,9 +173,28 @@ _STATUS_TITLES = {
 }
 
 
+def _record_security_event(request: Request, event: dict[str, Any]) -> None:
+    """Write the denied attempt after the request's transaction was rolled back, so it survives."""
+    from app.audit.service import access_log_append
+
+    principal = getattr(request.state, "principal", None)
+    with request.app.state.session_factory() as session:
+        access_log_append(
+            session,
+            principal=principal,
+            action="denied",
+            resource=str(event.get("resource", request.url.path)),
+            person_id=event.get("person_id"),
+            case_id=event.get("case_id"),
+        )
+        session.commit()
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        if exc.security_event is not None:
+            await run_in_threadpool(_record_security_event, request, exc.security_event)
         headers = {"Retry-After": "2"} if exc.status in (429, 503) else None
         return problem(
             exc.status,
