@@ -88,8 +88,8 @@ def case_event_append(
 ) -> CaseEvent:
     """Append the next event to the case's chain.
 
-    The next ``seq`` is read, not locked: if two transactions append to one case at once, the unique
-    (case_id, seq) constraint lets exactly one commit (SQLite ignores FOR UPDATE; this works on both).
+    The next ``seq`` is read, not locked: if two transactions append to one case at once, the
+    unique (case_id, seq) constraint lets exactly one commit (SQLite ignores FOR UPDATE).
     """
     last = session.execute(
         select(CaseEvent.seq, CaseEvent.hash)
@@ -131,7 +131,7 @@ def change_log_append(
     action: str,
     changes: dict[str, Any],
 ) -> ChangeLog:
-    """Record a plain edit (``changes`` = {field: {"before": …, "after": …}} or the created fields)."""
+    """Record a plain edit: ``changes`` = {field: {"before": …, "after": …}}, or the new fields."""
     row = ChangeLog(
         occurred_at=clock.now(),
         actor_id=actor.user_id if actor else None,
@@ -165,8 +165,8 @@ def access_log_append(
     case_id: uuid.UUID | None = None,
     reason: str | None = None,
 ) -> AccessLog:
-    """Record that someone saw (or tried to see) a child. Flushed at once: a read whose access record
-    cannot be written fails with it (fail closed)."""
+    """Record that someone saw (or tried to see) a child. Flushed at once: a read whose access
+    record cannot be written fails with it (fail closed)."""
     row = AccessLog(
         occurred_at=clock.now(),
         user_id=principal.user_id if principal else None,

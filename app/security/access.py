@@ -83,7 +83,7 @@ def break_glass_read(
     session: Session, *, principal: Principal, person_id: uuid.UUID, reason: str, resource: str
 ) -> Person:
     """A manager's emergency read of a record they are not named on: allowed with a reason,
-    recorded as ``break_glass`` (what the snooping report looks for), and granting nothing lasting."""
+    recorded as ``break_glass`` (what the snooping report looks for), granting nothing lasting."""
     if principal.role not in (Role.team_manager, Role.service_manager):
         raise Forbidden("Only team and service managers may break the glass.")
     if len(reason.strip()) < BREAK_GLASS_MIN_REASON:
