@@ -26,14 +26,19 @@ from app.db import make_engine
 from app.main import create_app
 
 BACKEND = os.environ.get("CASEWORK_TEST_BACKEND", "sqlite")
+# A database of its own per run (several runs may share one server), dropped when the run ends.
 PG_URL = os.environ.get(
-    "CASEWORK_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/casework_test"
+    "CASEWORK_TEST_DATABASE_URL",
+    f"postgresql+psycopg://postgres@127.0.0.1:5432/casework_test_{os.getpid()}",
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
 _pg_unavailable: str | None = None
 
 
-def _create_pg_database(url: str) -> None:
+_created_pg_databases: list[str] = []
+
+
+def _drop_pg_database(url: str, *, create: bool) -> None:
     parsed = make_url(url)
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
@@ -46,9 +51,23 @@ def _create_pg_database(url: str) -> None:
                 {"name": parsed.database},
             )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}"'))
-            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+            if create:
+                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     finally:
         admin.dispose()
+
+
+def _create_pg_database(url: str) -> None:
+    _drop_pg_database(url, create=True)
+    _created_pg_databases.append(url)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for url in _created_pg_databases:
+        try:
+            _drop_pg_database(url, create=False)
+        except Exception as exc:  # cleaning up must not hide the run's result
+            print(f"could not drop test database {make_url(url).database}: {exc}")
 
 
 def fresh_database_url(tmp_dir: Path, name: str) -> str:
