@@ -195,7 +195,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         if exc.security_event is not None:
             await run_in_threadpool(_record_security_event, request, exc.security_event)
-        headers = {"Retry-After": "2"} if exc.status in (429, 503) else None
+        # A DomainError may say how long to wait (``retry_after=`` seconds, e.g. a locked account).
+        retry_after = exc.extra.get("retry_after", 2)
+        headers = {"Retry-After": str(retry_after)} if exc.status in (429, 503) else None
         return problem(
             exc.status,
             code=exc.code,

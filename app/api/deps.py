@@ -56,6 +56,11 @@ def permission(name: str) -> Callable[..., Principal]:
     allowed = PERMISSIONS[name]
 
     def _check(principal: CurrentPrincipal) -> Principal:
+        if principal.must_change_password:
+            raise Forbidden(
+                "Change your temporary password before you carry on.",
+                code="password_change_required",
+            )
         if principal.role not in allowed:
             raise Forbidden(f"Your role ({principal.role.value}) may not do this ({name}).")
         if principal.scopes is not None and name not in principal.scopes:
@@ -67,8 +72,13 @@ def permission(name: str) -> Callable[..., Principal]:
     return _check
 
 
-def if_match_version(request: Request) -> int:
-    """The version the client last read, from ``If-Match: "<version>"`` (the ETag we sent)."""
+def if_match_version(request: Request, _caller: CurrentPrincipal) -> int:
+    """The version the client last read, from ``If-Match: "<version>"`` (the ETag we sent).
+
+    Depends on the caller so that, whatever order a route lists its parameters in, a request
+    without credentials gets 401 before anything is said about its headers (the principal is
+    resolved once per request and shared with the route's permission check).
+    """
     raw = request.headers.get("if-match")
     if raw is None:
         raise PreconditionRequired(

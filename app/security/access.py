@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from app.audit.service import access_log_append
-from app.errors import Forbidden, Invalid, NotFound
+from app.api.pagination import Page, decode_cursor, encode_cursor
+from app.audit.service import access_log_append, change_log_append, diff
+from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.models.audit import AccessLog
 from app.models.cases import Case
-from app.models.org import Role
+from app.models.org import Role, UserAccount
 from app.models.people import Person
 from app.models.security import RestrictedAccessGrant
 from app.security.principal import Principal
@@ -37,7 +40,7 @@ def person_visible(principal: Principal) -> ColumnElement[bool]:
     return or_(Person.is_restricted.is_(False), granted)
 
 
-def readable_people(principal: Principal) -> Select[tuple[Person]]:
+def readable_people(principal: Principal) -> Select[Person]:
     """The base of every query that returns people to ``principal``."""
     return select(Person).where(person_visible(principal))
 
@@ -121,3 +124,166 @@ def require_case_change(principal: Principal, case: Case) -> None:
             "You can see this case but not change it: it is held by another team. "
             "Ask its team manager to allocate or transfer it."
         )
+
+
+def access_log_page(
+    session: Session, *, person_id: uuid.UUID, cursor: str | None, limit: int
+) -> Page[tuple[AccessLog, str | None]]:
+    """Who has looked at this child: access-log rows, newest first, each with the display name
+    of whoever it was. The caller has already checked (and logged) that it may see the child.
+
+    Keyset pagination on (occurred_at, id): many rows share an instant, so the id breaks ties.
+    """
+    stmt = (
+        select(AccessLog, UserAccount.display_name)
+        .outerjoin(UserAccount, UserAccount.id == AccessLog.user_id)
+        .where(AccessLog.person_id == person_id)
+        .order_by(AccessLog.occurred_at.desc(), AccessLog.id.desc())
+        .limit(limit + 1)
+    )
+    if cursor is not None:
+        key = decode_cursor(cursor)
+        if (
+            len(key) != 2
+            or not isinstance(key[0], datetime)
+            or key[0].tzinfo is None
+            or not isinstance(key[1], uuid.UUID)
+        ):
+            raise Invalid.field("cursor", "This cursor is not one we gave out; start again.")
+        at, row_id = key
+        stmt = stmt.where(
+            or_(
+                AccessLog.occurred_at < at,
+                and_(AccessLog.occurred_at == at, AccessLog.id < row_id),
+            )
+        )
+    rows = [(row, name) for row, name in session.execute(stmt)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1][0] if rows else None
+    return Page(
+        items=rows,
+        next_cursor=encode_cursor((last.occurred_at, last.id)) if more and last else None,
+    )
+
+
+def _person_for_change(session: Session, *, principal: Principal, person_id: uuid.UUID) -> Person:
+    person = session.scalar(readable_people(principal).where(Person.id == person_id))
+    if person is None:
+        raise person_denied(
+            session, principal=principal, person_id=person_id, resource="restricted-access"
+        )
+    return person
+
+
+def restricted_access_named(
+    session: Session, *, person_id: uuid.UUID
+) -> list[tuple[RestrictedAccessGrant, str]]:
+    """The users named on a restricted record, with their display names."""
+    return [
+        (grant, name)
+        for grant, name in session.execute(
+            select(RestrictedAccessGrant, UserAccount.display_name)
+            .join(UserAccount, UserAccount.id == RestrictedAccessGrant.user_id)
+            .where(RestrictedAccessGrant.person_id == person_id)
+            .order_by(UserAccount.display_name, RestrictedAccessGrant.user_id)
+        )
+    ]
+
+
+def person_restrict(
+    session: Session, *, principal: Principal, person_id: uuid.UUID, user_ids: list[uuid.UUID]
+) -> Person:
+    """Restrict a record (if it is not already) and name users who may see it.
+
+    The manager making the change is always named, so restricting a record never hides it from
+    the person who restricted it. Anyone not named sees 404 from now on.
+    """
+    person = _person_for_change(session, principal=principal, person_id=person_id)
+    wanted = list(dict.fromkeys([principal.user_id, *user_ids]))
+    found = set(
+        session.scalars(
+            select(UserAccount.id).where(UserAccount.id.in_(wanted), UserAccount.is_active)
+        )
+    )
+    missing = [str(u) for u in wanted if u not in found]
+    if missing:
+        raise Invalid.field("user_ids", f"There is no active user with the id {missing[0]}.")
+    already = set(
+        session.scalars(
+            select(RestrictedAccessGrant.user_id).where(
+                RestrictedAccessGrant.person_id == person.id
+            )
+        )
+    )
+    added = [u for u in wanted if u not in already]
+    for user_id in added:
+        session.add(
+            RestrictedAccessGrant(
+                person_id=person.id, user_id=user_id, granted_by_id=principal.user_id
+            )
+        )
+    was_restricted = person.is_restricted
+    person.is_restricted = True
+    session.flush()
+    if added or not was_restricted:
+        change_log_append(
+            session,
+            actor=principal,
+            entity_type="person",
+            entity_id=person.id,
+            action="restrict",
+            changes=diff({"is_restricted": was_restricted}, {"is_restricted": True})
+            | {"named_users_added": added},
+        )
+    return person
+
+
+def person_restriction_lift(
+    session: Session, *, principal: Principal, person_id: uuid.UUID, user_id: uuid.UUID | None
+) -> Person:
+    """Remove one named user (``user_id``), or, without one, lift the restriction altogether
+    (the named users are removed with it, so that restricting again starts from a clean list).
+    A restricted record always names someone: removing the last name is refused."""
+    person = _person_for_change(session, principal=principal, person_id=person_id)
+    grants = {
+        grant.user_id: grant
+        for grant in session.scalars(
+            select(RestrictedAccessGrant).where(RestrictedAccessGrant.person_id == person.id)
+        )
+    }
+    if user_id is not None:
+        if user_id not in grants:
+            raise NotFound("This user is not named on the record.")
+        if person.is_restricted and len(grants) == 1:
+            raise Conflict(
+                "A restricted record must name at least one user: name another first, or lift "
+                "the restriction."
+            )
+        session.delete(grants[user_id])
+        session.flush()
+        change_log_append(
+            session,
+            actor=principal,
+            entity_type="person",
+            entity_id=person.id,
+            action="restricted_access_revoke",
+            changes={"named_users_removed": [user_id]},
+        )
+        return person
+    was_restricted = person.is_restricted
+    for grant in grants.values():
+        session.delete(grant)
+    person.is_restricted = False
+    session.flush()
+    if was_restricted or grants:
+        change_log_append(
+            session,
+            actor=principal,
+            entity_type="person",
+            entity_id=person.id,
+            action="unrestrict",
+            changes=diff({"is_restricted": was_restricted}, {"is_restricted": False})
+            | {"named_users_removed": sorted(grants, key=str)},
+        )
+    return person

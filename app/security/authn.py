@@ -24,6 +24,7 @@ def principal_for_user(
     scopes: frozenset[str] | None = None,
     session_id: uuid.UUID | None = None,
     csrf_token: str | None = None,
+    must_change_password: bool = False,
 ) -> Principal:
     """Build the principal for an active user with their current team memberships."""
     if not user.is_active:
@@ -46,6 +47,7 @@ def principal_for_user(
         scopes=scopes,
         session_id=session_id,
         csrf_token=csrf_token,
+        must_change_password=must_change_password,
     )
 
 

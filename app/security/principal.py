@@ -28,6 +28,9 @@ class Principal:
     scopes: frozenset[str] | None = None
     session_id: uuid.UUID | None = None
     csrf_token: str | None = None
+    # A signed-in user holding a temporary password may only change it, see who they are, or sign
+    # out: ``permission()`` refuses everything else until they do.
+    must_change_password: bool = False
 
     @property
     def is_manager(self) -> bool:
