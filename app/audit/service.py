@@ -14,11 +14,12 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from app import clock
 from app.models.audit import AccessLog, CaseEvent, ChangeLog
+from app.models.people import Person
 from app.request_context import current_request_id
 from app.security.principal import Principal
 
@@ -192,19 +193,91 @@ class BrokenLink:
 
 def verify_chains(session: Session, *, case_id: uuid.UUID | None = None) -> BrokenLink | None:
     """Walk every case's chain in order; return the first broken link, or None when all verify."""
+    return verify_chains_report(session, case_id=case_id).first_broken
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The result of walking the chains: the first broken link (None: all verify) and how many
+    events were checked up to and including it."""
+
+    first_broken: BrokenLink | None
+    checked_events: int
+
+    @property
+    def ok(self) -> bool:
+        return self.first_broken is None
+
+
+def verify_chains_report(session: Session, *, case_id: uuid.UUID | None = None) -> ChainReport:
+    """:func:`verify_chains` with the number of events checked (for ``/audit/verify``)."""
     stmt = select(CaseEvent).order_by(CaseEvent.case_id, CaseEvent.seq)
     if case_id is not None:
         stmt = stmt.where(CaseEvent.case_id == case_id)
     current: uuid.UUID | None = None
-    expected_seq, prev = 1, GENESIS_HASH
-    for event in session.scalars(stmt.execution_options(yield_per=1000)):
-        if event.case_id != current:
-            current, expected_seq, prev = event.case_id, 1, GENESIS_HASH
-        if event.seq != expected_seq:
-            return BrokenLink(event.case_id, event.seq, f"expected event {expected_seq} next")
-        if event.prev_hash != prev:
-            return BrokenLink(event.case_id, event.seq, "does not point at the previous event")
-        if event_hash(event) != event.hash:
-            return BrokenLink(event.case_id, event.seq, "content does not match its hash")
-        prev, expected_seq = event.hash, expected_seq + 1
-    return None
+    expected_seq, prev, checked = 1, GENESIS_HASH, 0
+    # populate_existing: check what the database holds, not what this session remembers.
+    stmt = stmt.execution_options(yield_per=1000, populate_existing=True)
+    # Closed on every way out: on PostgreSQL yield_per streams through a server-side cursor.
+    with session.scalars(stmt) as events:
+        for event in events:
+            checked += 1
+            if event.case_id != current:
+                current, expected_seq, prev = event.case_id, 1, GENESIS_HASH
+            broken: str | None = None
+            if event.seq != expected_seq:
+                broken = f"expected event {expected_seq} next"
+            elif event.prev_hash != prev:
+                broken = "does not point at the previous event"
+            elif event_hash(event) != event.hash:
+                broken = "content does not match its hash"
+            if broken is not None:
+                return ChainReport(BrokenLink(event.case_id, event.seq, broken), checked)
+            prev, expected_seq = event.hash, expected_seq + 1
+    return ChainReport(None, checked)
+
+
+def change_log_list(
+    session: Session,
+    *,
+    actor: Principal,
+    entity_type: str | None = None,
+    entity_id: uuid.UUID | None = None,
+    cursor: tuple[datetime, uuid.UUID] | None = None,
+    limit: int = 50,
+) -> tuple[list[ChangeLog], tuple[datetime, uuid.UUID] | None]:
+    """Plain edits, oldest first, and the sort key of the last row when there are more.
+
+    A change to a person's record shows their details, so each person shown is written to
+    access_log (action ``list``) like any other list of people.
+    """
+    stmt = select(ChangeLog)
+    if entity_type is not None:
+        stmt = stmt.where(ChangeLog.entity_type == entity_type)
+    if entity_id is not None:
+        stmt = stmt.where(ChangeLog.entity_id == entity_id)
+    if cursor is not None:
+        after_at, after_id = cursor
+        stmt = stmt.where(
+            or_(
+                ChangeLog.occurred_at > after_at,
+                and_(ChangeLog.occurred_at == after_at, ChangeLog.id > after_id),
+            )
+        )
+    rows = list(
+        session.scalars(stmt.order_by(ChangeLog.occurred_at, ChangeLog.id).limit(limit + 1))
+    )
+    page, more = rows[:limit], len(rows) > limit
+    people = dict.fromkeys(r.entity_id for r in page if r.entity_type == "person")
+    if people:
+        existing = set(session.scalars(select(Person.id).where(Person.id.in_(people))))
+        for person_id in people:
+            if person_id in existing:
+                access_log_append(
+                    session,
+                    principal=actor,
+                    action="list",
+                    resource="change_log",
+                    person_id=person_id,
+                )
+    return page, ((page[-1].occurred_at, page[-1].id) if more else None)

@@ -1,0 +1,403 @@
+"""Cases: open one when a contact arrives, move it through its states, allocate it, read its story.
+
+Every state change goes through :func:`app.workflow.engine.apply` with the case's machine
+(``app.cases.workflow.CASE_MACHINE``); every read of a case writes ``access_log``; every query
+starts from the children the caller may see, so a restricted child's cases are a 404 to anyone not
+named on the record.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.api.pagination import decode_cursor, encode_cursor
+from app.audit.service import access_log_append, case_event_append, diff
+from app.calendar import LONDON
+from app.cases.workflow import CASE_MACHINE, CLOSED
+from app.config import Settings, get_settings
+from app.deadlines import rules
+from app.deadlines import service as deadline_service
+from app.errors import Conflict, Invalid, NotFound
+from app.models.audit import CaseEvent
+from app.models.cases import Allocation, Case
+from app.models.org import Team, TeamMembership, UserAccount
+from app.models.people import Person, PersonKind
+from app.security.access import (
+    get_person_for_read,
+    may_change_case,
+    person_denied,
+    person_visible,
+    readable_people,
+    require_case_change,
+)
+from app.security.principal import Principal
+from app.workflow import engine
+from app.workflow.engine import Transition
+
+CASE_NOT_VISIBLE = "There is no case with this id that you can see."
+RAG_VALUES = ("red", "amber", "green")
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def _case_for_write(session: Session, *, actor: Principal, case_id: uuid.UUID) -> Case:
+    """The case, if its child is visible to the caller (404 otherwise), without logging a read."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(CASE_NOT_VISIBLE)
+    if session.scalar(readable_people(actor).where(Person.id == case.child_id)) is None:
+        raise person_denied(session, principal=actor, person_id=case.child_id, resource="case")
+    return case
+
+
+def _case_for_read(
+    session: Session, *, actor: Principal, case_id: uuid.UUID, resource: str
+) -> Case:
+    """The case, if its child is visible (404 otherwise), recording the read in access_log."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(CASE_NOT_VISIBLE)
+    get_person_for_read(
+        session, principal=actor, person_id=case.child_id, resource=resource, case_id=case.id
+    )
+    return case
+
+
+def _current_member(session: Session, *, team_id: uuid.UUID, worker_id: uuid.UUID) -> bool:
+    today = clock.today()
+    return (
+        session.scalar(
+            select(
+                exists().where(
+                    TeamMembership.team_id == team_id,
+                    TeamMembership.user_id == worker_id,
+                    TeamMembership.start_date <= today,
+                    or_(TeamMembership.end_date.is_(None), TeamMembership.end_date >= today),
+                    UserAccount.id == TeamMembership.user_id,
+                    UserAccount.is_active.is_(True),
+                )
+            )
+        )
+        is True
+    )
+
+
+def _check_team_and_worker(
+    session: Session, *, team_id: uuid.UUID, worker_id: uuid.UUID | None
+) -> None:
+    team = session.get(Team, team_id)
+    if team is None or not team.is_active:
+        raise Invalid.field("team_id", "There is no active team with this id.")
+    if worker_id is not None and not _current_member(session, team_id=team_id, worker_id=worker_id):
+        raise Invalid.field("worker_id", "The worker must be a current member of the team.")
+
+
+# --- writes ------------------------------------------------------------------------------------
+
+
+def case_open(
+    session: Session,
+    *,
+    actor: Principal,
+    child_id: uuid.UUID,
+    team_id: uuid.UUID,
+    opened_date: date,
+    rag: str = "amber",
+    worker_id: uuid.UUID | None = None,
+    summary: str | None = None,
+    settings: Settings | None = None,
+) -> Case:
+    """A contact about a child: open a case in ``contact``, allocate it, and start the clock on
+    the contact decision (timescales rule 1, by RAG rating).
+
+    One open case per child (CIN census rules 8815/8816: one open episode): a contact about a
+    child whose case is open belongs on that case, so a second one is a 409 naming it.
+    """
+    settings = settings or get_settings()
+    if rag not in RAG_VALUES:
+        raise Invalid.field("rag", "The RAG rating must be red, amber or green.")
+    today = clock.today()
+    if opened_date > today:
+        raise Invalid.field("opened_date", "A contact cannot be received in the future.")
+    child = session.scalar(readable_people(actor).where(Person.id == child_id))
+    if child is None:
+        raise person_denied(session, principal=actor, person_id=child_id, resource="case_open")
+    if child.kind is not PersonKind.child:
+        raise Invalid.field("child_id", "A case is about a child; this person is an adult.")
+    _check_team_and_worker(session, team_id=team_id, worker_id=worker_id)
+    case = Case(
+        id=uuid.uuid4(),
+        child_id=child.id,
+        opened_date=opened_date,
+        team_id=team_id,
+        allocated_worker_id=worker_id,
+        summary=summary,
+    )
+    require_case_change(actor, case)
+    already_open = session.scalar(
+        select(Case.id).where(Case.child_id == child.id, Case.state != CLOSED).limit(1)
+    )
+    if already_open is not None:
+        raise Conflict(
+            f"This child already has an open case ({already_open}); record the contact there.",
+            code="case_already_open",
+            existing_case_id=str(already_open),
+        )
+    session.add(case)
+    engine.start(
+        session,
+        machine=CASE_MACHINE,
+        record=case,
+        actor=actor,
+        case_id=case.id,
+        child_id=child.id,
+        action="case_opened",
+        data={
+            "team_id": team_id,
+            "worker_id": worker_id,
+            "opened_date": opened_date,
+            "rag": rag,
+            "summary": summary,
+        },
+    )
+    session.add(
+        Allocation(
+            case_id=case.id,
+            team_id=team_id,
+            worker_id=worker_id,
+            reason="case opened",
+            allocated_by_id=actor.user_id,
+        )
+    )
+    # Rule 1 counts from when the contact came in: now, for a contact recorded the day it arrives;
+    # the start of that working day for one recorded late.
+    received_at = (
+        clock.now()
+        if opened_date == today
+        else datetime.combine(opened_date, rules.WORKDAY_START, LONDON)
+    )
+    due = rules.contact_decision_due(
+        received_at,
+        rag,
+        red_hours=settings.contact_decision_red_hours,
+        amber_days=settings.contact_decision_amber_days,
+        green_days=settings.contact_decision_green_days,
+    )
+    deadline_service.deadline_open(
+        session,
+        rule=rules.CONTACT_DECISION,
+        subject_type="case",
+        subject_id=case.id,
+        case_id=case.id,
+        child_id=child.id,
+        start_date=opened_date,
+        due_date=due.due_date,
+        due_at=due.due_at,
+    )
+    session.flush()
+    return case
+
+
+def case_transition(
+    session: Session,
+    *,
+    actor: Principal,
+    case_id: uuid.UUID,
+    event: str,
+    expected_version: int,
+    reason: str | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> Case:
+    """Take ``event`` on the case through the workflow engine (see ``app.cases.workflow``)."""
+    case = _case_for_write(session, actor=actor, case_id=case_id)
+    engine.require_version(case, expected_version)
+    require_case_change(actor, case)
+    engine.apply(
+        session,
+        machine=CASE_MACHINE,
+        record=case,
+        event=event,
+        actor=actor,
+        expected_version=expected_version,
+        reason=reason,
+        data=data,
+        case_id=case.id,
+        child_id=case.child_id,
+    )
+    return case
+
+
+def case_allocate(
+    session: Session,
+    *,
+    actor: Principal,
+    case_id: uuid.UUID,
+    expected_version: int,
+    team_id: uuid.UUID,
+    worker_id: uuid.UUID | None = None,
+    reason: str | None = None,
+) -> Case:
+    """Allocate the case to a team (a transfer, when it is another team) and optionally a worker:
+    the current allocation ends and a new one starts; the chronology records who and why."""
+    case = _case_for_write(session, actor=actor, case_id=case_id)
+    engine.require_version(case, expected_version)
+    require_case_change(actor, case)
+    if case.state == CLOSED:
+        raise Conflict("This case is closed; a new contact opens a new case.", code="case_closed")
+    _check_team_and_worker(session, team_id=team_id, worker_id=worker_id)
+    before = {"team_id": case.team_id, "allocated_worker_id": case.allocated_worker_id}
+    after = {"team_id": team_id, "allocated_worker_id": worker_id}
+    changes = diff(before, after)
+    if not changes:
+        raise Conflict("The case is already allocated to this team and worker.")
+    now = clock.now()
+    for current in session.scalars(
+        select(Allocation).where(Allocation.case_id == case.id, Allocation.ended_at.is_(None))
+    ):
+        current.ended_at = now
+    session.add(
+        Allocation(
+            case_id=case.id,
+            team_id=team_id,
+            worker_id=worker_id,
+            started_at=now,
+            reason=reason,
+            allocated_by_id=actor.user_id,
+        )
+    )
+    case.team_id = team_id
+    case.allocated_worker_id = worker_id
+    case_event_append(
+        session,
+        case_id=case.id,
+        child_id=case.child_id,
+        actor=actor,
+        action="allocated",
+        subject_type="case",
+        subject_id=case.id,
+        reason=reason,
+        changes=changes,
+        occurred_at=now,
+    )
+    session.flush()
+    return case
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+def case_get(session: Session, *, actor: Principal, case_id: uuid.UUID) -> Case:
+    """The case, if its child is visible to the caller; the read is written to access_log."""
+    return _case_for_read(session, actor=actor, case_id=case_id, resource="case")
+
+
+def case_allowed_events(actor: Principal, case: Case) -> list[Transition]:
+    """What the caller may do next: nothing on another team's case, else their role's events."""
+    if not may_change_case(actor, case):
+        return []
+    return engine.allowed_events(CASE_MACHINE, case.state, actor.role)
+
+
+def case_allocations(session: Session, *, actor: Principal, case_id: uuid.UUID) -> list[Allocation]:
+    """Who held the case when, oldest first (the read is access-logged)."""
+    case = _case_for_read(session, actor=actor, case_id=case_id, resource="case_allocations")
+    return list(
+        session.scalars(
+            select(Allocation)
+            .where(Allocation.case_id == case.id)
+            # An allocation ended at the instant its successor started sorts first.
+            .order_by(Allocation.started_at, Allocation.ended_at.is_(None), Allocation.id)
+        )
+    )
+
+
+def case_list(
+    session: Session,
+    *,
+    actor: Principal,
+    child_id: uuid.UUID | None = None,
+    team_id: uuid.UUID | None = None,
+    worker_id: uuid.UUID | None = None,
+    state: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[Case], str | None]:
+    """Cases of the children the caller may see, newest first, and the next page's cursor.
+
+    One access_log row (action ``list``) per child shown.
+    """
+    if state is not None and state not in CASE_MACHINE.states:
+        raise Invalid.field("state", f"state must be one of: {', '.join(CASE_MACHINE.states)}.")
+    stmt = select(Case).join(Person, Person.id == Case.child_id).where(person_visible(actor))
+    if child_id is not None:
+        stmt = stmt.where(Case.child_id == child_id)
+    if team_id is not None:
+        stmt = stmt.where(Case.team_id == team_id)
+    if worker_id is not None:
+        stmt = stmt.where(Case.allocated_worker_id == worker_id)
+    if state is not None:
+        stmt = stmt.where(Case.state == state)
+    if cursor is not None:
+        values = decode_cursor(cursor)
+        if (
+            len(values) != 2
+            or not isinstance(values[0], date)
+            or not isinstance(values[1], uuid.UUID)
+        ):
+            raise Invalid.field("cursor", "This cursor is not one we gave out.")
+        opened, last_id = values
+        stmt = stmt.where(
+            or_(Case.opened_date < opened, and_(Case.opened_date == opened, Case.id < last_id))
+        )
+    rows = list(
+        session.scalars(stmt.order_by(Case.opened_date.desc(), Case.id.desc()).limit(limit + 1))
+    )
+    page, more = rows[:limit], len(rows) > limit
+    for child in dict.fromkeys(c.child_id for c in page):
+        access_log_append(
+            session, principal=actor, action="list", resource="case_list", person_id=child
+        )
+    next_cursor = encode_cursor((page[-1].opened_date, page[-1].id)) if more else None
+    return page, next_cursor
+
+
+def case_chronology(
+    session: Session,
+    *,
+    actor: Principal,
+    case_id: uuid.UUID,
+    action: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[CaseEvent], str | None]:
+    """The case's events in order (its chronology), optionally one action or a span of London
+    calendar days (inclusive); the read is access-logged."""
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise Invalid.field("from", "from must not be later than to.")
+    case = _case_for_read(session, actor=actor, case_id=case_id, resource="case_chronology")
+    stmt = select(CaseEvent).where(CaseEvent.case_id == case.id)
+    if action is not None:
+        stmt = stmt.where(CaseEvent.action == action)
+    if date_from is not None:
+        stmt = stmt.where(CaseEvent.occurred_at >= datetime.combine(date_from, time(0), LONDON))
+    if date_to is not None:
+        next_day = datetime.combine(date_to + timedelta(days=1), time(0), LONDON)
+        stmt = stmt.where(CaseEvent.occurred_at < next_day)
+    if cursor is not None:
+        values = decode_cursor(cursor)
+        if len(values) != 1 or not isinstance(values[0], int) or isinstance(values[0], bool):
+            raise Invalid.field("cursor", "This cursor is not one we gave out.")
+        stmt = stmt.where(CaseEvent.seq > values[0])
+    rows = list(session.scalars(stmt.order_by(CaseEvent.seq).limit(limit + 1)))
+    page, more = rows[:limit], len(rows) > limit
+    return page, (encode_cursor((page[-1].seq,)) if more else None)
