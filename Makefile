@@ -1,0 +1,87 @@
+# Casework: `make run` to use it, `make test` to check it. Needs GNU make and Python 3.11.
+#
+# The virtual environment lives in .venv; stamp files inside it record that the pinned
+# dependencies were installed from the current pyproject.toml, so re-running is quick and a change
+# to pyproject.toml reinstalls.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+VENV := .venv
+BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: help run test lint typecheck pytest-sqlite pytest-postgresql openapi clean clean-db
+
+help:
+	@echo "make run        install, migrate the embedded database, load demo data once, serve on http://$(HOST):$(PORT)"
+	@echo "make test       ruff, mypy (strict), then pytest on SQLite and on PostgreSQL"
+	@echo "make lint       ruff format --check and ruff check"
+	@echo "make typecheck  mypy --strict"
+	@echo "make openapi    regenerate openapi/openapi.json"
+	@echo "make clean      remove .venv and caches (keeps the database in var/)"
+	@echo "make clean-db   remove the embedded database in var/"
+
+# Python 3.11 exactly (pyproject.toml says >=3.11,<3.12): python3.11 if there is one, else python3
+# when that is 3.11.
+$(BIN)/python:
+	@py=$$(command -v python3.11 || true); \
+	if [ -z "$$py" ] || ! "$$py" -c 'import sys' >/dev/null 2>&1; then py=$$(command -v python3 || true); fi; \
+	if [ -z "$$py" ] || ! "$$py" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then \
+		echo "Casework needs Python 3.11 (python3.11, or python3 being 3.11); none found." >&2; \
+		exit 1; \
+	fi; \
+	echo "Creating $(VENV) with $$("$$py" --version) ($$py)"; \
+	"$$py" -m venv $(VENV)
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	@touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@ $(RUN_STAMP)
+
+run: $(RUN_STAMP)
+	$(BIN)/casework db upgrade
+	$(BIN)/casework demo-data --if-empty
+	$(BIN)/casework serve --host $(HOST) --port $(PORT)
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck: $(DEV_STAMP)
+	$(BIN)/mypy app tests
+
+# Each pass says which database it runs on. pytest's own exit code is kept (5, "no tests
+# collected", fails the build like any other failure).
+pytest-sqlite: $(DEV_STAMP)
+	@echo
+	@echo "================ pytest on SQLite (embedded) ================"
+	CASEWORK_TEST_BACKEND=sqlite $(BIN)/pytest $(PYTEST_ARGS)
+
+pytest-postgresql: $(DEV_STAMP)
+	@echo
+	@echo "================ pytest on PostgreSQL ================"
+	CASEWORK_TEST_BACKEND=postgresql $(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck
+	@$(MAKE) --no-print-directory pytest-sqlite
+	@$(MAKE) --no-print-directory pytest-postgresql
+
+openapi: $(RUN_STAMP)
+	$(BIN)/casework openapi --out openapi/openapi.json
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist *.egg-info
+	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
+
+clean-db:
+	rm -rf var

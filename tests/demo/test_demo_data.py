@@ -1,0 +1,367 @@
+"""The demo council: reproducible, valid to the DfE's and the NHS's rules, and coherent.
+
+A trainer who loads the demo twice with one seed shows the same families; a tester can rely on
+every identifier passing validation and every family hanging together.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import clock, migrate
+from app.audit.service import verify_chains
+from app.config import Environment, Settings
+from app.core_types import (
+    ENGLISH_LA_CODES,
+    Sex,
+    is_valid_la_child_id,
+    is_valid_nhs_number,
+    is_valid_swe_number,
+    is_valid_uk_postcode,
+    is_valid_upn,
+)
+from app.db import make_engine, make_session_factory, unit_of_work
+from app.demo import DEMO_ACCOUNTS, DEMO_INTEGRATION_TOKEN, DemoDataRefused, load_demo_data
+from app.demo.names import FAMILY_SURNAMES, STAFF_SURNAMES
+from app.models import (
+    Address,
+    Case,
+    Deadline,
+    DeadlineStatus,
+    Person,
+    PersonKind,
+    PersonRelationship,
+    RelationshipKind,
+    RestrictedAccessGrant,
+    Role,
+    Team,
+    TeamKind,
+    TeamMembership,
+    UserAccount,
+)
+from app.security.passwords import verify_password
+from app.security.tokens import token_lookup
+from tests.conftest import fresh_database_url
+
+SEED = 2026
+CHILDREN = 120
+# A Wednesday in term time, so "today" is a working day; the demo is relative to it.
+LOAD_AT = datetime(2026, 3, 11, 11, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def demo_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"la_code": "330", "la_name": "Casework Demo Council"})
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
+    """One council, loaded once into a database of its own and only read by the tests."""
+    url = fresh_database_url(tmp_path_factory.mktemp("demo"), "demo")
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    settings = Settings(
+        environment=Environment.test,
+        database_url=url,
+        secret_key="test-secret-key-that-is-long-enough-0123456789",
+    )
+    try:
+        with clock.frozen_at(LOAD_AT):
+            with unit_of_work(make_session_factory(engine)) as session:
+                load_demo_data(session, seed=SEED, children=CHILDREN, settings=settings)
+            with Session(engine) as session:
+                yield session
+    finally:
+        engine.dispose()
+
+
+def _fingerprint(db: Session) -> dict[str, Any]:
+    people = db.execute(
+        select(
+            Person.id,
+            Person.kind,
+            Person.first_name,
+            Person.middle_names,
+            Person.last_name,
+            Person.date_of_birth,
+            Person.upn,
+            Person.nhs_number,
+            Person.la_child_id,
+        ).order_by(Person.id)
+    ).all()
+    users = db.execute(
+        select(UserAccount.username, UserAccount.display_name).order_by(UserAccount.username)
+    ).all()
+    states = Counter(db.scalars(select(Case.state)))
+    counts = {
+        model.__name__: db.scalar(select(func.count()).select_from(model))
+        for model in (Person, PersonRelationship, Address, Team, TeamMembership, Case, Deadline)
+    }
+    return {"people": people, "users": users, "states": states, "counts": counts}
+
+
+def test_the_same_seed_gives_the_same_council(db: Session, demo_settings: Settings) -> None:
+    with clock.frozen_at(LOAD_AT):
+        first = load_demo_data(db, seed=SEED, children=40, settings=demo_settings)
+        before = _fingerprint(db)
+        db.rollback()
+        assert db.scalar(select(func.count()).select_from(Person)) == 0
+        second = load_demo_data(db, seed=SEED, children=40, settings=demo_settings)
+        after = _fingerprint(db)
+    assert first == second
+    assert before == after
+
+
+def test_another_seed_gives_other_families(db: Session, demo_settings: Settings) -> None:
+    with clock.frozen_at(LOAD_AT):
+        load_demo_data(db, seed=1, children=40, settings=demo_settings)
+        one = _fingerprint(db)
+        db.rollback()
+        load_demo_data(db, seed=2, children=40, settings=demo_settings)
+        two = _fingerprint(db)
+    assert one["people"] != two["people"]
+
+
+def test_the_summary_counts_what_was_written(db: Session, demo_settings: Settings) -> None:
+    with clock.frozen_at(LOAD_AT):
+        summary = load_demo_data(db, seed=SEED, children=CHILDREN, settings=demo_settings)
+    kinds = Counter(db.scalars(select(Person.kind)))
+    assert summary.children == kinds[PersonKind.child] == CHILDREN
+    assert summary.adults == kinds[PersonKind.adult]
+    assert summary.users == db.scalar(select(func.count()).select_from(UserAccount))
+    assert summary.cases == db.scalar(select(func.count()).select_from(Case))
+    assert summary.relationships == db.scalar(select(func.count()).select_from(PersonRelationship))
+    assert summary.addresses == db.scalar(select(func.count()).select_from(Address))
+    assert "Demo data loaded" in summary.describe()
+
+
+def test_every_identifier_is_valid(loaded: Session) -> None:
+    children = loaded.scalars(select(Person).where(Person.kind == PersonKind.child)).all()
+    upns = [c.upn for c in children if c.upn]
+    assert upns, "school-age children have UPNs"
+    for upn in upns:
+        assert is_valid_upn(upn), upn
+        assert upn[1:4] == "330", "issued by this council"
+    for former in (c.former_upn for c in children if c.former_upn):
+        assert is_valid_upn(former)
+        assert former[1:4] in ENGLISH_LA_CODES
+    numbers = [n for n in loaded.scalars(select(Person.nhs_number)) if n is not None]
+    assert numbers
+    for number in numbers:
+        assert is_valid_nhs_number(number), number
+        assert number.startswith("999"), "only NHS England's test range"
+    la_ids = [c.la_child_id for c in children]
+    assert all(i is not None and is_valid_la_child_id(i) for i in la_ids)
+    assert len(set(la_ids)) == len(la_ids)
+    for postcode in loaded.scalars(select(Address.postcode)):
+        assert is_valid_uk_postcode(postcode), postcode
+        assert postcode.startswith("B"), "Birmingham's postcode area (LA 330)"
+
+
+def test_everyone_is_obviously_fictional(loaded: Session) -> None:
+    families = set(FAMILY_SURNAMES)
+    children = loaded.scalars(select(Person).where(Person.kind == PersonKind.child))
+    assert all(c.last_name in families for c in children)
+    staff = loaded.scalars(
+        select(UserAccount).where(UserAccount.role != Role.integration_client)
+    ).all()
+    assert all(u.display_name.split()[-1] in STAFF_SURNAMES for u in staff)
+    assert all(
+        u.email is not None and u.email.endswith("@casework-demo-council.example") for u in staff
+    )
+
+
+def test_unborn_children_have_an_expected_date_and_sex_u(loaded: Session) -> None:
+    unborn = loaded.scalars(select(Person).where(Person.expected_date_of_birth.is_not(None))).all()
+    assert unborn
+    today = LOAD_AT.date()
+    for child in unborn:
+        assert child.kind is PersonKind.child
+        assert child.date_of_birth is None
+        assert child.sex is Sex.UNKNOWN
+        assert child.expected_date_of_birth is not None
+        assert today < child.expected_date_of_birth <= today + timedelta(weeks=40)
+        assert child.upn is None
+        assert child.nhs_number is None
+
+
+def test_born_children_are_children(loaded: Session) -> None:
+    today = LOAD_AT.date()
+    for child in loaded.scalars(select(Person).where(Person.date_of_birth.is_not(None))):
+        assert child.date_of_birth is not None
+        assert child.date_of_birth <= today
+        if child.kind is PersonKind.child:
+            assert (today - child.date_of_birth).days < 18 * 366
+            assert child.sex in (Sex.FEMALE, Sex.MALE)
+            assert child.disabilities
+        else:
+            assert (today - child.date_of_birth).days >= 18 * 365
+
+
+def test_relationships_hang_together(loaded: Session) -> None:
+    people = {p.id: p for p in loaded.scalars(select(Person))}
+    relationships = loaded.scalars(select(PersonRelationship)).all()
+    parents: dict[uuid.UUID, set[uuid.UUID]] = {}
+    pairs: set[frozenset[uuid.UUID]] = set()
+    for r in relationships:
+        child, related = people[r.person_id], people[r.related_person_id]
+        assert child.kind is PersonKind.child
+        assert child.id != related.id
+        if r.kind in (RelationshipKind.parent, RelationshipKind.pr_holder):
+            assert related.kind is PersonKind.adult
+            born = child.date_of_birth or child.expected_date_of_birth
+            assert related.date_of_birth is not None
+            assert born is not None
+            assert (born - related.date_of_birth).days >= 18 * 365, "a parent is an adult"
+            parents.setdefault(child.id, set()).add(related.id)
+        if r.kind is RelationshipKind.pr_holder:
+            assert r.has_parental_responsibility
+        if r.kind is RelationshipKind.sibling:
+            assert related.kind is PersonKind.child
+            pair = frozenset((child.id, related.id))
+            assert pair not in pairs, "a symmetric relationship is recorded once"
+            pairs.add(pair)
+    children = [p for p in people.values() if p.kind is PersonKind.child]
+    for child in children:
+        assert parents.get(child.id), "every child has a parent recorded"
+        mothers = [
+            r
+            for r in relationships
+            if r.person_id == child.id
+            and r.kind is RelationshipKind.parent
+            and people[r.related_person_id].sex is Sex.FEMALE
+        ]
+        assert len(mothers) == 1
+        assert mothers[0].has_parental_responsibility
+    for pair in pairs:
+        a, b = tuple(pair)
+        assert parents[a] & parents[b], "siblings share a parent"
+    assert len(pairs) > 0
+
+
+def test_addresses_form_a_history(loaded: Session) -> None:
+    by_person: dict[uuid.UUID, list[Address]] = {}
+    for address in loaded.scalars(select(Address)):
+        by_person.setdefault(address.person_id, []).append(address)
+    people = {p.id: p for p in loaded.scalars(select(Person))}
+    with_history = 0
+    for person_id, addresses in by_person.items():
+        person = people[person_id]
+        current = [a for a in addresses if a.end_date is None]
+        assert len(current) == 1, "one current address"
+        addresses.sort(key=lambda a: a.start_date)
+        for earlier, later in itertools.pairwise(addresses):
+            assert earlier.end_date is not None
+            assert earlier.end_date < later.start_date
+        assert person.date_of_birth is not None
+        assert addresses[0].start_date >= person.date_of_birth
+        with_history += len(addresses) > 1
+    assert with_history > 0
+    born = [p for p in people.values() if p.date_of_birth is not None]
+    assert all(p.id in by_person for p in born), "everyone born has an address"
+
+
+def test_teams_of_every_kind_and_staff_in_every_role(loaded: Session) -> None:
+    kinds = set(loaded.scalars(select(Team.kind)))
+    assert kinds == set(TeamKind)
+    roles = set(loaded.scalars(select(UserAccount.role)))
+    assert roles == set(Role)
+    managers = loaded.scalars(
+        select(UserAccount.role).join(TeamMembership).where(TeamMembership.is_manager)
+    ).all()
+    assert Role.team_manager in managers
+    for user in loaded.scalars(select(UserAccount).where(UserAccount.role == Role.social_worker)):
+        assert user.swe_registration_number is not None
+        assert is_valid_swe_number(user.swe_registration_number)
+
+
+def test_one_demo_account_per_role_signs_in_with_its_password(loaded: Session) -> None:
+    assert {a.role for a in DEMO_ACCOUNTS} == set(Role)
+    for account in DEMO_ACCOUNTS:
+        user = loaded.scalars(
+            select(UserAccount).where(UserAccount.username == account.username)
+        ).one()
+        assert user.role is account.role
+        assert not user.must_change_password
+        assert user.password_hash is not None
+        assert verify_password(user.password_hash, account.password)
+    token = token_lookup(loaded, DEMO_INTEGRATION_TOKEN)
+    assert token is not None
+
+
+def test_a_few_records_are_restricted_to_named_users(loaded: Session) -> None:
+    restricted = loaded.scalars(select(Person).where(Person.is_restricted)).all()
+    assert 0 < len(restricted) < 10
+    for child in restricted:
+        grants = loaded.scalars(
+            select(RestrictedAccessGrant).where(RestrictedAccessGrant.person_id == child.id)
+        ).all()
+        assert grants
+
+
+def test_cases_in_every_state_through_the_service(loaded: Session) -> None:
+    states = Counter(loaded.scalars(select(Case.state)))
+    assert set(states) == {"contact", "referral", "assessment", "plan", "closed"}
+    with_case = loaded.scalar(select(func.count(func.distinct(Case.child_id))))
+    assert with_case is not None
+    assert CHILDREN * 0.35 < with_case < CHILDREN * 0.7
+    assert verify_chains(loaded) is None
+    # The demo social worker's worklist is not empty.
+    worker = loaded.scalars(
+        select(UserAccount).where(UserAccount.username == "demo.socialworker")
+    ).one()
+    mine = loaded.scalar(
+        select(func.count()).select_from(Case).where(Case.allocated_worker_id == worker.id)
+    )
+    assert mine
+
+
+def test_deadlines_are_due_overdue_and_met(loaded: Session) -> None:
+    today = LOAD_AT.date()
+    deadlines = loaded.scalars(select(Deadline)).all()
+    open_ = [d for d in deadlines if d.met_date is None and d.stopped_date is None]
+    assert any(d.due_date < today for d in open_), "some are overdue"
+    assert any(d.due_date >= today for d in open_), "some are still due"
+    assert any(d.met_date is not None for d in deadlines), "some were met"
+    assert {s.value for s in DeadlineStatus} >= {"due", "overdue", "met"}
+
+
+def test_demo_data_is_refused_in_production(db: Session, settings: Settings) -> None:
+    production = settings.model_copy(update={"environment": Environment.production})
+    with pytest.raises(DemoDataRefused, match="production"):
+        load_demo_data(db, seed=SEED, children=5, settings=production)
+    assert db.scalar(select(func.count()).select_from(UserAccount)) == 0
+
+
+def test_demo_data_is_loaded_once(db: Session, demo_settings: Settings) -> None:
+    with clock.frozen_at(LOAD_AT):
+        load_demo_data(db, seed=SEED, children=5, settings=demo_settings)
+        with pytest.raises(DemoDataRefused, match="already loaded"):
+            load_demo_data(db, seed=SEED + 1, children=5, settings=demo_settings)
+
+
+def test_a_childs_cases_do_not_overlap_and_start_in_time(loaded: Session) -> None:
+    people = {p.id: p for p in loaded.scalars(select(Person))}
+    by_child: dict[uuid.UUID, list[Case]] = {}
+    for case in loaded.scalars(select(Case).order_by(Case.opened_date)):
+        by_child.setdefault(case.child_id, []).append(case)
+    for child_id, cases in by_child.items():
+        child = people[child_id]
+        if child.date_of_birth is not None:
+            assert cases[0].opened_date >= child.date_of_birth
+        else:
+            assert child.expected_date_of_birth is not None
+            assert cases[0].opened_date >= child.expected_date_of_birth - timedelta(weeks=40)
+        for earlier, later in itertools.pairwise(cases):
+            assert earlier.closed_date is not None
+            assert earlier.closed_date <= later.opened_date
+        assert sum(c.closed_date is None for c in cases) <= 1
