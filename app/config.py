@@ -47,7 +47,6 @@ class Settings(BaseSettings):
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
     oidc_jwks: str | None = None
-    oidc_role_claim: str = "casework_role"
     # The council: DfE 3-digit LA code (Birmingham is 330) and name, used by returns and demo data.
     la_code: str = Field(default="330", pattern=r"^\d{3}$")
     la_name: str = "Casework Demo Council"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
@@ -27,6 +27,15 @@ class Case(IdMixin, TimestampMixin, Base):
         CheckConstraint("closed_date IS NULL OR closed_date >= opened_date", name="closed_after"),
         Index("ix_case_team_state", "team_id", "state"),
         Index("ix_case_worker_state", "allocated_worker_id", "state"),
+        # One open case per child (CIN census 8815/8816: one open episode). The service says so
+        # politely; this index makes two simultaneous contacts unable to both open one.
+        Index(
+            "uq_case_one_open_per_child",
+            "child_id",
+            unique=True,
+            postgresql_where=text("state <> 'closed'"),
+            sqlite_where=text("state <> 'closed'"),
+        ),
     )
 
     child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"), index=True)

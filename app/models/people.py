@@ -44,6 +44,18 @@ class Person(IdMixin, TimestampMixin, Base):
             name="death_not_before_birth",
         ),
         Index("ix_person_name", "last_name", "first_name"),
+        # Name search is a prefix match on the lower-cased copies; on PostgreSQL a LIKE 'abc%' can
+        # only use a B-tree built with the pattern operator class (non-C collations).
+        Index(
+            "ix_person_search_last_name",
+            "search_last_name",
+            postgresql_ops={"search_last_name": "varchar_pattern_ops"},
+        ),
+        Index(
+            "ix_person_search_first_name",
+            "search_first_name",
+            postgresql_ops={"search_first_name": "varchar_pattern_ops"},
+        ),
     )
 
     kind: Mapped[PersonKind] = mapped_column(StrEnumType(PersonKind), index=True)
@@ -52,7 +64,7 @@ class Person(IdMixin, TimestampMixin, Base):
     last_name: Mapped[str] = mapped_column(String(100))
     # Lower-cased copies for case-insensitive search that can use an index on both databases.
     search_first_name: Mapped[str] = mapped_column(String(100))
-    search_last_name: Mapped[str] = mapped_column(String(100), index=True)
+    search_last_name: Mapped[str] = mapped_column(String(100))
     date_of_birth: Mapped[date | None] = mapped_column(index=True)
     expected_date_of_birth: Mapped[date | None]
     date_of_death: Mapped[date | None]
@@ -84,11 +96,18 @@ class PersonAlias(IdMixin, Base):
     """Another name a person is or was known by (searchable)."""
 
     __tablename__ = "person_alias"
+    __table_args__ = (
+        Index(
+            "ix_person_alias_search_last_name",
+            "search_last_name",
+            postgresql_ops={"search_last_name": "varchar_pattern_ops"},
+        ),
+    )
 
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"), index=True)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
-    search_last_name: Mapped[str] = mapped_column(String(100), index=True)
+    search_last_name: Mapped[str] = mapped_column(String(100))
 
     person: Mapped[Person] = relationship(back_populates="aliases", lazy="raise")
 

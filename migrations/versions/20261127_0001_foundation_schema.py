@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 05:06:13.054190
+Create Date: 2026-11-27 05:45:31.508851
 """
 
 from collections.abc import Sequence
@@ -54,7 +54,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_person_date_of_birth'), ['date_of_birth'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_kind'), ['kind'], unique=False)
         batch_op.create_index('ix_person_name', ['last_name', 'first_name'], unique=False)
-        batch_op.create_index(batch_op.f('ix_person_search_last_name'), ['search_last_name'], unique=False)
+        batch_op.create_index('ix_person_search_first_name', ['search_first_name'], unique=False, postgresql_ops={'search_first_name': 'varchar_pattern_ops'})
+        batch_op.create_index('ix_person_search_last_name', ['search_last_name'], unique=False, postgresql_ops={'search_last_name': 'varchar_pattern_ops'})
         batch_op.create_index(batch_op.f('ix_person_upn'), ['upn'], unique=False)
 
     op.create_table('team',
@@ -154,6 +155,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_case_child_id'), ['child_id'], unique=False)
         batch_op.create_index('ix_case_team_state', ['team_id', 'state'], unique=False)
         batch_op.create_index('ix_case_worker_state', ['allocated_worker_id', 'state'], unique=False)
+        batch_op.create_index('uq_case_one_open_per_child', ['child_id'], unique=True, postgresql_where=sa.text("state <> 'closed'"), sqlite_where=sa.text("state <> 'closed'"))
 
     op.create_table('change_log',
     sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
@@ -182,7 +184,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('person_alias', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_person_alias_person_id'), ['person_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_person_alias_search_last_name'), ['search_last_name'], unique=False)
+        batch_op.create_index('ix_person_alias_search_last_name', ['search_last_name'], unique=False, postgresql_ops={'search_last_name': 'varchar_pattern_ops'})
 
     op.create_table('relationship',
     sa.Column('person_id', sa.Uuid(), nullable=False),
@@ -395,7 +397,7 @@ def downgrade() -> None:
 
     op.drop_table('relationship')
     with op.batch_alter_table('person_alias', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_person_alias_search_last_name'))
+        batch_op.drop_index('ix_person_alias_search_last_name', postgresql_ops={'search_last_name': 'varchar_pattern_ops'})
         batch_op.drop_index(batch_op.f('ix_person_alias_person_id'))
 
     op.drop_table('person_alias')
@@ -404,6 +406,7 @@ def downgrade() -> None:
 
     op.drop_table('change_log')
     with op.batch_alter_table('case', schema=None) as batch_op:
+        batch_op.drop_index('uq_case_one_open_per_child', postgresql_where=sa.text("state <> 'closed'"), sqlite_where=sa.text("state <> 'closed'"))
         batch_op.drop_index('ix_case_worker_state')
         batch_op.drop_index('ix_case_team_state')
         batch_op.drop_index(batch_op.f('ix_case_child_id'))
@@ -422,7 +425,8 @@ def downgrade() -> None:
     op.drop_table('team')
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_person_upn'))
-        batch_op.drop_index(batch_op.f('ix_person_search_last_name'))
+        batch_op.drop_index('ix_person_search_last_name', postgresql_ops={'search_last_name': 'varchar_pattern_ops'})
+        batch_op.drop_index('ix_person_search_first_name', postgresql_ops={'search_first_name': 'varchar_pattern_ops'})
         batch_op.drop_index('ix_person_name')
         batch_op.drop_index(batch_op.f('ix_person_kind'))
         batch_op.drop_index(batch_op.f('ix_person_date_of_birth'))

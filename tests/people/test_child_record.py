@@ -219,7 +219,11 @@ def test_the_childs_record_costs_the_same_queries_however_many_relatives_and_cas
                 child_id=child["id"],
                 team=other_team if n % 2 else cast.team,
                 worker=cast.worker if n % 2 else None,
-                opened=clock.today() - timedelta(days=n),
+                # One open case per child at a time: the earlier ones are closed.
+                opened=clock.today() - timedelta(days=2 * relatives - 2 * n),
+                closed=(clock.today() - timedelta(days=2 * relatives - 2 * n - 1))
+                if n < relatives - 1
+                else None,
             )
         client.post(
             f"/api/v1/people/{child['id']}/addresses",
