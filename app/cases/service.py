@@ -48,7 +48,7 @@ RAG_VALUES = ("red", "amber", "green")
 # --- loading -----------------------------------------------------------------------------------
 
 
-def _case_for_write(session: Session, *, actor: Principal, case_id: uuid.UUID) -> Case:
+def case_visible(session: Session, *, actor: Principal, case_id: uuid.UUID) -> Case:
     """The case, if its child is visible to the caller (404 otherwise), without logging a read."""
     case = session.get(Case, case_id)
     if case is None:
@@ -58,9 +58,24 @@ def _case_for_write(session: Session, *, actor: Principal, case_id: uuid.UUID) -
     return case
 
 
-def _case_for_read(
-    session: Session, *, actor: Principal, case_id: uuid.UUID, resource: str
+def case_for_change(
+    session: Session, *, actor: Principal, case_id: uuid.UUID, refuse_closed: bool = False
 ) -> Case:
+    """The case a record is about to be written on: its child visible (404), the caller one who
+    may change it (403), and — with ``refuse_closed`` — still open (409: nothing is recorded
+    after closure, CIN census rule 8565). Every module that writes on a case loads it here."""
+    case = case_visible(session, actor=actor, case_id=case_id)
+    require_case_change(actor, case)
+    if refuse_closed and case.state == CLOSED:
+        raise Conflict(
+            "This case is closed: nothing is recorded after closure (CIN census rule 8565); "
+            "a new contact opens a new case.",
+            code="case_closed",
+        )
+    return case
+
+
+def case_for_read(session: Session, *, actor: Principal, case_id: uuid.UUID, resource: str) -> Case:
     """The case, if its child is visible (404 otherwise), recording the read in access_log."""
     case = session.get(Case, case_id)
     if case is None:
@@ -217,7 +232,7 @@ def case_transition(
     data: Mapping[str, Any] | None = None,
 ) -> Case:
     """Take ``event`` on the case through the workflow engine (see ``app.cases.workflow``)."""
-    case = _case_for_write(session, actor=actor, case_id=case_id)
+    case = case_visible(session, actor=actor, case_id=case_id)
     engine.require_version(case, expected_version)
     require_case_change(actor, case)
     engine.apply(
@@ -247,7 +262,7 @@ def case_allocate(
 ) -> Case:
     """Allocate the case to a team (a transfer, when it is another team) and optionally a worker:
     the current allocation ends and a new one starts; the chronology records who and why."""
-    case = _case_for_write(session, actor=actor, case_id=case_id)
+    case = case_visible(session, actor=actor, case_id=case_id)
     engine.require_version(case, expected_version)
     require_case_change(actor, case)
     if case.state == CLOSED:
@@ -296,7 +311,7 @@ def case_allocate(
 
 def case_get(session: Session, *, actor: Principal, case_id: uuid.UUID) -> Case:
     """The case, if its child is visible to the caller; the read is written to access_log."""
-    return _case_for_read(session, actor=actor, case_id=case_id, resource="case")
+    return case_for_read(session, actor=actor, case_id=case_id, resource="case")
 
 
 def case_allowed_events(actor: Principal, case: Case) -> list[Transition]:
@@ -308,7 +323,7 @@ def case_allowed_events(actor: Principal, case: Case) -> list[Transition]:
 
 def case_allocations(session: Session, *, actor: Principal, case_id: uuid.UUID) -> list[Allocation]:
     """Who held the case when, oldest first (the read is access-logged)."""
-    case = _case_for_read(session, actor=actor, case_id=case_id, resource="case_allocations")
+    case = case_for_read(session, actor=actor, case_id=case_id, resource="case_allocations")
     return list(
         session.scalars(
             select(Allocation)
@@ -384,7 +399,7 @@ def case_chronology(
     calendar days (inclusive); the read is access-logged."""
     if date_from is not None and date_to is not None and date_from > date_to:
         raise Invalid.field("from", "from must not be later than to.")
-    case = _case_for_read(session, actor=actor, case_id=case_id, resource="case_chronology")
+    case = case_for_read(session, actor=actor, case_id=case_id, resource="case_chronology")
     stmt = select(CaseEvent).where(CaseEvent.case_id == case.id)
     if action is not None:
         stmt = stmt.where(CaseEvent.action == action)

@@ -1,14 +1,19 @@
-"""The case's state machine (foundation version): contact → referral → assessment → plan → closed.
+"""The case's state machine: where the child's episode stands, from the front door to closure.
 
 A case is one episode of a child's involvement, from a contact at the front door to closure
-(DESIGN.md). Issue 3 extends this table with the full journey (strategy discussions, s47, CP and
-CIN plans, care); what is here is the skeleton every later state hangs from. ``closed`` is final: a
-new contact about the same child opens a new case (re-referrals are measured, not hidden).
+(DESIGN.md). Its state is the stage the work has reached — contact, referral, assessment, a
+protection enquiry (strategy discussion / section 47 / initial conference), a CIN plan, a CP plan,
+looked after — and each stage's own records (the assessment, the s47 enquiry, the plans) have
+their own machines. The services of those records move the case as their consequence (an ICPC
+that decides on a plan starts ``start_cp_plan``), so the case's chronology tells the whole story.
+``closed`` is final: a new contact about the same child opens a new case (re-referrals are
+measured, not hidden).
 
 Deadlines follow the states (timescales.md rules 1-3): entering ``contact`` opens the contact
 decision (opened by ``case_open``, which knows the RAG rating); accepting the referral meets it and
-opens the referral decision (1 working day) and the assessment (45 working days); starting the
-assessment meets the referral decision; starting a plan meets the assessment; closing stops
+opens the referral decision (1 working day) and the assessment (45 working days); deciding the
+type of response (assessment, strategy discussion or NFA) meets the referral decision; the
+assessment module meets the assessment deadline when a manager authorises it; closing stops
 whatever is still open.
 """
 
@@ -17,9 +22,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
+
 from app.core_types import ReasonForClosure
 from app.deadlines import rules
 from app.deadlines import service as deadline_service
+from app.errors import Invalid
 from app.models.deadlines import DeadlineKind
 from app.models.org import Role
 from app.workflow.engine import GuardContext, StateMachine, Transition, TransitionContext, roles
@@ -27,10 +35,13 @@ from app.workflow.engine import GuardContext, StateMachine, Transition, Transiti
 CONTACT = "contact"
 REFERRAL = "referral"
 ASSESSMENT = "assessment"
-PLAN = "plan"
+PROTECTION = "protection"  # strategy discussion, section 47 enquiry, initial conference
+CIN_PLAN = "cin_plan"
+CP_PLAN = "cp_plan"
+LOOKED_AFTER = "looked_after"
 CLOSED = "closed"
 
-OPEN_STATES = (CONTACT, REFERRAL, ASSESSMENT, PLAN)
+OPEN_STATES = (CONTACT, REFERRAL, ASSESSMENT, PROTECTION, CIN_PLAN, CP_PLAN, LOOKED_AFTER)
 
 FRONT_DOOR = roles(Role.mash_officer, Role.social_worker, Role.team_manager, Role.service_manager)
 PRACTICE = roles(Role.social_worker, Role.team_manager, Role.service_manager)
@@ -75,6 +86,15 @@ def _nfa(ctx: GuardContext) -> dict[str, Any]:
     return {"closed_date": ctx.today, "closure_reason": NFA_CONTACT_REASON}
 
 
+#: A referral with no further action closes the CIN episode on the day of the decision. RC8/RC9
+#: need an assessment (8825Q), so the code is RC7; the CIN census marks it ReferralNFA.
+REFERRAL_NFA_REASON = ReasonForClosure.SERVICES_CEASED
+
+
+def _referral_nfa(ctx: GuardContext) -> dict[str, Any]:
+    return {"closed_date": ctx.today, "closure_reason": REFERRAL_NFA_REASON}
+
+
 def referral_date(ctx: GuardContext | TransitionContext) -> date:
     """The date the referral was received: ``data.referral_date`` when given, else today."""
     raw = ctx.data.get("referral_date")
@@ -93,6 +113,38 @@ def _referral_date_valid(ctx: GuardContext) -> str | None:
     return None
 
 
+def _no_active_cp_plan(ctx: GuardContext) -> str | None:
+    """A child protection plan ends only at a review conference (Working Together ch.4), which
+    then closes the case or steps down to a CIN plan: a case cannot be closed around it."""
+    from app.models.protection import CPPlan
+    from app.protection.workflow import ACTIVE
+
+    problem = _closure_reason_allowed(ctx)
+    if problem is not None:
+        raise Invalid.field("data.closure_reason", problem)
+    active = ctx.session.scalar(
+        select(CPPlan.id).where(CPPlan.case_id == ctx.record.id, CPPlan.state == ACTIVE).limit(1)
+    )
+    if active is not None:
+        return (
+            "This child has an active child protection plan: record the review conference that "
+            "ends it (its outcome can close the case)."
+        )
+    return None
+
+
+def end_plans_on_closure(ctx: TransitionContext) -> None:
+    """Closing the case ends its open CIN plan the same day (nothing continues after closure,
+    CIN census rule 8565), as an audited consequence in the same transaction."""
+    if ctx.to_state != CLOSED:
+        return
+    from app.cin.service import cin_plan_end_on_case_closure
+
+    cin_plan_end_on_case_closure(
+        ctx.session, actor=ctx.actor, case_id=ctx.record.id, end_date=ctx.today
+    )
+
+
 def _close_from(state: str, who: frozenset[Role], note: str = "") -> Transition:
     return Transition(
         source=state,
@@ -102,8 +154,8 @@ def _close_from(state: str, who: frozenset[Role], note: str = "") -> Transition:
         description=f"Close the case with a CIN reason for closure (RC1-RC9){note}.",
         requires_reason=True,
         required_fields=("closure_reason",),
-        guard=_closure_reason_allowed,
-        guard_field="data.closure_reason",
+        guard=_no_active_cp_plan if state == CP_PLAN else _closure_reason_allowed,
+        guard_field=None if state == CP_PLAN else "data.closure_reason",
         effect=_close,
     )
 
@@ -112,9 +164,13 @@ def _close_from(state: str, who: frozenset[Role], note: str = "") -> Transition:
 MEETS: dict[str, tuple[DeadlineKind, ...]] = {
     "accept_referral": (DeadlineKind.contact_decision,),  # rule 1: the contact is decided
     "nfa_contact": (DeadlineKind.contact_decision,),  # rule 1: decided, no further action
-    "start_assessment": (DeadlineKind.referral_decision,),  # rule 2: type of response decided
-    "start_plan": (DeadlineKind.assessment_authorised,),  # rule 3: assessment authorised
+    # rule 2: the type of response is decided (assessment, strategy discussion or NFA)
+    "start_assessment": (DeadlineKind.referral_decision,),
+    "start_strategy": (DeadlineKind.referral_decision,),
+    "referral_nfa": (DeadlineKind.referral_decision,),
 }
+# The assessment's own deadline (rule 3) is met by the assessment module when a manager authorises
+# it, not by a case event: a strategy discussion can start while the assessment goes on.
 
 
 def refresh_deadlines(ctx: TransitionContext) -> None:
@@ -140,6 +196,21 @@ def refresh_deadlines(ctx: TransitionContext) -> None:
                 start_date=received,
                 due_date=due.due_date,
             )
+    if ctx.event == "start_strategy":
+        # Rule 4 (local default, 1 working day): the clock on the strategy discussion starts when
+        # the decision to hold one is taken; recording the discussion meets it.
+        from app.protection import timescales as protection_timescales
+
+        protection_timescales.deadline_open_once(
+            session,
+            rule=protection_timescales.STRATEGY_DISCUSSION,
+            subject_type="case",
+            subject_id=case.id,
+            case_id=case.id,
+            child_id=case.child_id,
+            start_date=ctx.today,
+            due_date=protection_timescales.strategy_discussion_due(ctx.today),
+        )
     if ctx.to_state == CLOSED:
         session.flush()
         deadline_service.deadlines_stop(session, case_id=case.id, on=ctx.today)
@@ -149,7 +220,16 @@ CASE_MACHINE = StateMachine(
     name="case",
     subject_type="case",
     initial=CONTACT,
-    states=(CONTACT, REFERRAL, ASSESSMENT, PLAN, CLOSED),
+    states=(
+        CONTACT,
+        REFERRAL,
+        ASSESSMENT,
+        PROTECTION,
+        CIN_PLAN,
+        CP_PLAN,
+        LOOKED_AFTER,
+        CLOSED,
+    ),
     transitions=(
         Transition(
             CONTACT,
@@ -167,28 +247,85 @@ CASE_MACHINE = StateMachine(
             "nfa_contact",
             CLOSED,
             FRONT_DOOR,
-            "No further action at the front door: the contact is closed without a referral.",
+            "Decide the contact without a referral (no further action, information and advice, "
+            "or early help): the case closes.",
             requires_reason=True,
+            optional_fields=("outcome",),
             effect=_nfa,
+        ),
+        Transition(
+            REFERRAL,
+            "referral_nfa",
+            CLOSED,
+            FRONT_DOOR,
+            "No further action on the referral (CIN census ReferralNFA): the episode closes.",
+            requires_reason=True,
+            effect=_referral_nfa,
         ),
         Transition(
             REFERRAL,
             "start_assessment",
             ASSESSMENT,
-            PRACTICE,
-            "Start the child and family assessment (the decision on the type of response).",
+            FRONT_DOOR,
+            "Decide on a child and family assessment (the decision on the type of response).",
+        ),
+        *(
+            Transition(
+                state,
+                "start_strategy",
+                PROTECTION,
+                # The front door may decide on a strategy discussion for a new referral; once the
+                # case is with a social work team, that team decides.
+                FRONT_DOOR if state == REFERRAL else PRACTICE,
+                "Reasonable cause to suspect significant harm: hold a strategy discussion "
+                "(Working Together ch.1).",
+            )
+            for state in (REFERRAL, ASSESSMENT, CIN_PLAN)
         ),
         Transition(
+            PROTECTION,
+            "conclude_enquiry",
             ASSESSMENT,
-            "start_plan",
-            PLAN,
             PRACTICE,
-            "The assessment is authorised and a plan for the child starts.",
+            "The strategy discussion or section 47 enquiry ends without a conference; the "
+            "assessment continues.",
+            requires_reason=True,
+        ),
+        *(
+            Transition(
+                state,
+                "start_cin_plan",
+                CIN_PLAN,
+                PRACTICE,
+                "A child in need plan starts (after an assessment, an enquiry or conference that "
+                "decided against a CP plan, or a review conference that ended the CP plan).",
+            )
+            for state in (ASSESSMENT, PROTECTION, CP_PLAN)
+        ),
+        Transition(
+            PROTECTION,
+            "start_cp_plan",
+            CP_PLAN,
+            PRACTICE,
+            "The initial child protection conference decides on a child protection plan.",
+        ),
+        *(
+            Transition(
+                state,
+                "become_looked_after",
+                LOOKED_AFTER,
+                PRACTICE,
+                "The child becomes looked after (recorded here until the children-in-care "
+                "module takes the case on).",
+            )
+            for state in (REFERRAL, ASSESSMENT, PROTECTION, CIN_PLAN, CP_PLAN)
         ),
         _close_from(CONTACT, FRONT_DOOR),
         _close_from(REFERRAL, FRONT_DOOR),
-        _close_from(ASSESSMENT, PRACTICE),
-        _close_from(PLAN, MANAGERS, "; a child with a plan: a team manager authorises it"),
+        *(
+            _close_from(state, MANAGERS, "; a team manager authorises the closure")
+            for state in (ASSESSMENT, PROTECTION, CIN_PLAN, CP_PLAN, LOOKED_AFTER)
+        ),
     ),
-    on_transition=(refresh_deadlines,),
+    on_transition=(refresh_deadlines, end_plans_on_closure),
 )

@@ -20,6 +20,7 @@ class DeadlineKind(StrEnum):
     assessment_authorised = "assessment_authorised"
     strategy_discussion = "strategy_discussion"
     icpc_held = "icpc_held"
+    pre_birth_conference = "pre_birth_conference"
     core_group_first = "core_group_first"
     core_group = "core_group"
     rcpc_first = "rcpc_first"

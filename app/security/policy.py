@@ -30,6 +30,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "case:read": PRACTITIONERS | INTEGRATION,
     "case:write": CASE_WRITERS | INTEGRATION,
     "case:allocate": MANAGERS,
+    "assessment:authorise": MANAGERS,
     "deadline:read": PRACTITIONERS | INTEGRATION,
     "team:read": PRACTITIONERS | frozenset({R.administrator}),
     "team:write": frozenset({R.administrator, R.service_manager}),

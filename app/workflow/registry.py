@@ -10,6 +10,21 @@ from app.workflow.engine import StateMachine
 
 def all_machines() -> tuple[StateMachine, ...]:
     """Each declared machine once, in the order the README shows them (add new ones here)."""
+    from app.assessments.workflow import ASSESSMENT_MACHINE
+    from app.casenotes.workflow import NOTE_MACHINE
     from app.cases.workflow import CASE_MACHINE
+    from app.cin.workflow import CIN_PLAN_MACHINE
+    from app.contacts.workflow import CONTACT_MACHINE
+    from app.protection.workflow import CP_PLAN_MACHINE, S47_MACHINE
+    from app.referrals.workflow import REFERRAL_MACHINE
 
-    return (CASE_MACHINE,)
+    return (
+        CASE_MACHINE,
+        CONTACT_MACHINE,
+        REFERRAL_MACHINE,
+        ASSESSMENT_MACHINE,
+        S47_MACHINE,
+        CP_PLAN_MACHINE,
+        CIN_PLAN_MACHINE,
+        NOTE_MACHINE,
+    )

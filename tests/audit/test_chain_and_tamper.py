@@ -29,7 +29,7 @@ def _busy_cases(db: Session, cast: Cast, n: int = 4) -> list[Case]:
         case = open_case(
             db, by=cast.manager, child=make_child(db, first_name=f"Kid{i}"), team=cast.team
         )
-        move_to(db, case, "plan", by=cast.manager)
+        move_to(db, case, "cin_plan", by=cast.manager)
         take(db, case, "close", by=cast.manager, data={"closure_reason": "RC8"})
         cases.append(case)
     return cases

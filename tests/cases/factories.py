@@ -11,7 +11,16 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.cases import service as case_service
-from app.cases.workflow import ASSESSMENT, CLOSED, CONTACT, PLAN, REFERRAL
+from app.cases.workflow import (
+    ASSESSMENT,
+    CIN_PLAN,
+    CLOSED,
+    CONTACT,
+    CP_PLAN,
+    LOOKED_AFTER,
+    PROTECTION,
+    REFERRAL,
+)
 from app.config import Settings
 from app.models import Case, CaseEvent, Deadline, Person, Role, Team, TeamKind, UserAccount
 from app.models.security import RestrictedAccessGrant
@@ -24,14 +33,22 @@ PATH_TO: dict[str, tuple[str, ...]] = {
     CONTACT: (),
     REFERRAL: ("accept_referral",),
     ASSESSMENT: ("accept_referral", "start_assessment"),
-    PLAN: ("accept_referral", "start_assessment", "start_plan"),
+    PROTECTION: ("accept_referral", "start_strategy"),
+    CIN_PLAN: ("accept_referral", "start_assessment", "start_cin_plan"),
+    CP_PLAN: ("accept_referral", "start_strategy", "start_cp_plan"),
+    LOOKED_AFTER: ("accept_referral", "start_assessment", "become_looked_after"),
     CLOSED: ("nfa_contact",),
 }
 PAYLOAD: dict[str, dict[str, Any]] = {
     "accept_referral": {},
     "start_assessment": {},
-    "start_plan": {},
+    "start_strategy": {},
+    "start_cin_plan": {},
+    "start_cp_plan": {},
+    "become_looked_after": {},
     "nfa_contact": {"reason": "Universal services are meeting the child's needs."},
+    "referral_nfa": {"reason": "The referral shows no need for social care services."},
+    "conclude_enquiry": {"reason": "The section 47 enquiry found no continuing risk of harm."},
     "close": {"reason": "Family moved away.", "data": {"closure_reason": "RC5"}},
 }
 

@@ -10,7 +10,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.cases.workflow import ASSESSMENT, CASE_MACHINE, CLOSED, CONTACT, PLAN, REFERRAL
+from app.cases.workflow import (
+    ASSESSMENT,
+    CASE_MACHINE,
+    CIN_PLAN,
+    CLOSED,
+    CONTACT,
+    CP_PLAN,
+    LOOKED_AFTER,
+    PROTECTION,
+    REFERRAL,
+)
 from app.models import Case, CaseEvent, Deadline, Role
 from app.workflow.engine import allowed_events
 from tests.cases.factories import (
@@ -99,10 +109,14 @@ def test_a_case_walks_from_contact_to_closure_and_its_reader_sees_what_they_may_
     }
 
     etag = opened.headers["ETag"]
+    # Assessed, then a strategy discussion, a child protection plan, and a step down to a child
+    # in need plan when the review conference ends the CP plan.
     for event, target in (
         ("accept_referral", REFERRAL),
         ("start_assessment", ASSESSMENT),
-        ("start_plan", PLAN),
+        ("start_strategy", PROTECTION),
+        ("start_cp_plan", CP_PLAN),
+        ("start_cin_plan", CIN_PLAN),
     ):
         moved = client.post(
             f"/api/v1/cases/{case_id}/transitions",
@@ -113,23 +127,26 @@ def test_a_case_walks_from_contact_to_closure_and_its_reader_sees_what_they_may_
         assert moved.json()["state"] == target
         etag = moved.headers["ETag"]
 
-    # A social worker may not close a case with a plan: the button is not offered...
+    # A social worker may not close a case with a plan: the button is not offered, only the
+    # moves a social worker may make (issue 3 item 8: closure is authorised by a manager)...
     got = client.get(f"/api/v1/cases/{case_id}", headers=headers)
-    assert got.headers["ETag"] == etag == '"4"'
-    assert got.json()["allowed_events"] == []
+    assert got.headers["ETag"] == etag == '"6"'
+    assert [e["event"] for e in got.json()["allowed_events"]] == [
+        "start_strategy",
+        "become_looked_after",
+    ]
     # ...and the team manager sees it, with what it asks for.
     manager = auth_headers(db, cast.manager)
     offered = client.get(f"/api/v1/cases/{case_id}", headers=manager).json()["allowed_events"]
-    assert offered == [
-        {
-            "event": "close",
-            "target": CLOSED,
-            "description": CASE_MACHINE.transition(PLAN, "close").description,  # type: ignore[union-attr]
-            "requires_reason": True,
-            "required_fields": ["closure_reason"],
-            "optional_fields": [],
-        }
-    ]
+    assert [e["event"] for e in offered] == ["start_strategy", "become_looked_after", "close"]
+    assert offered[-1] == {
+        "event": "close",
+        "target": CLOSED,
+        "description": CASE_MACHINE.transition(CIN_PLAN, "close").description,  # type: ignore[union-attr]
+        "requires_reason": True,
+        "required_fields": ["closure_reason"],
+        "optional_fields": [],
+    }
     closed = client.post(
         f"/api/v1/cases/{case_id}/transitions",
         json={"event": "close", "reason": "Plan completed.", "data": {"closure_reason": "RC8"}},
@@ -141,26 +158,63 @@ def test_a_case_walks_from_contact_to_closure_and_its_reader_sees_what_they_may_
     assert closed.json()["allowed_events"] == []
 
 
-def test_a_social_worker_may_not_close_a_case_with_a_plan_without_their_manager(
-    client: TestClient, db: Session, cast: Cast
+@pytest.mark.parametrize("state", [ASSESSMENT, PROTECTION, CIN_PLAN, CP_PLAN, LOOKED_AFTER])
+def test_a_social_worker_may_not_close_a_case_after_the_referral_without_their_manager(
+    client: TestClient, db: Session, cast: Cast, state: str
 ) -> None:
+    """Issue 3 item 8: from the assessment onwards a team manager authorises the closure."""
     case = move_to(
-        db, open_case(db, by=cast.manager, child=cast.child, team=cast.team), PLAN, by=cast.manager
+        db, open_case(db, by=cast.manager, child=cast.child, team=cast.team), state, by=cast.manager
     )
+    assert "close" not in [t.event for t in allowed_events(CASE_MACHINE, state, Role.social_worker)]
     response = _transition(client, case, "close", auth_headers(db, cast.social_worker))
     assert response.status_code == 403
     assert "team_manager" in response.json()["detail"]
+    db.expire_all()
+    assert case.state == state
 
 
-def test_a_mash_officer_may_not_start_a_plan(client: TestClient, db: Session, cast: Cast) -> None:
+@pytest.mark.parametrize(
+    ("state", "event"),
+    [
+        (ASSESSMENT, "start_cin_plan"),
+        (PROTECTION, "start_cin_plan"),
+        (PROTECTION, "start_cp_plan"),
+        (PROTECTION, "conclude_enquiry"),
+        (ASSESSMENT, "become_looked_after"),
+    ],
+)
+def test_a_mash_officer_may_not_start_a_plan(
+    client: TestClient, db: Session, cast: Cast, state: str, event: str
+) -> None:
     case = move_to(
         db,
         open_case(db, by=cast.manager, child=cast.child, team=cast.team),
-        ASSESSMENT,
+        state,
         by=cast.manager,
     )
-    response = _transition(client, case, "start_plan", auth_headers(db, cast.mash_officer))
+    response = _transition(client, case, event, auth_headers(db, cast.mash_officer))
     assert response.status_code == 403
+    db.expire_all()
+    assert case.state == state
+
+
+def test_a_referral_with_no_further_action_closes_the_episode_with_rc7(
+    client: TestClient, db: Session, cast: Cast
+) -> None:
+    """CIN census ReferralNFA: the referral closes the same day; RC8/RC9 need an assessment
+    (8825Q), so the code is RC7."""
+    case = move_to(
+        db,
+        open_case(db, by=cast.manager, child=cast.child, team=cast.team),
+        REFERRAL,
+        by=cast.manager,
+    )
+    response = _transition(client, case, "referral_nfa", auth_headers(db, cast.mash_officer))
+    assert response.status_code == 200, response.json()
+    assert response.json()["state"] == CLOSED
+    assert response.json()["closure_reason"] == "RC7"
+    assert response.json()["closed_date"] is not None
 
 
 def test_another_teams_social_worker_can_read_the_case_but_not_move_it(
@@ -190,6 +244,8 @@ def test_an_iro_has_no_case_write_permission_at_all(
     ("event", "payload", "field"),
     [
         ("nfa_contact", {"reason": None}, "reason"),
+        ("referral_nfa", {"reason": None}, "reason"),
+        ("conclude_enquiry", {"reason": "  "}, "reason"),
         ("nfa_contact", {"reason": "   "}, "reason"),
         ("close", {"reason": None}, "reason"),
         ("close", {"data": {}}, "data.closure_reason"),
@@ -202,13 +258,20 @@ def test_an_iro_has_no_case_write_permission_at_all(
 def test_a_move_without_what_it_asks_for_is_refused_and_names_the_field(
     client: TestClient, db: Session, cast: Cast, event: str, payload: dict[str, Any], field: str
 ) -> None:
-    case = open_case(db, by=cast.manager, child=cast.child, team=cast.team)
+    source = {"referral_nfa": REFERRAL, "conclude_enquiry": PROTECTION}.get(event, CONTACT)
+    case = move_to(
+        db,
+        open_case(db, by=cast.manager, child=cast.child, team=cast.team),
+        source,
+        by=cast.manager,
+    )
+    version = case.version
     response = _transition(client, case, event, auth_headers(db, cast.manager), **payload)
     assert response.status_code == 422, response.json()
     assert field in [e["field"] for e in response.json()["errors"]]
     db.expire_all()
-    assert case.state == CONTACT
-    assert case.version == 1
+    assert case.state == source
+    assert case.version == version
 
 
 @pytest.mark.parametrize("code", ["RC8", "RC9"])

@@ -15,6 +15,7 @@ from app.calendar import LONDON
 from app.config import Environment, Settings
 from app.deadlines import rules
 from app.deadlines.service import (
+    deadline_meet,
     deadline_open,
     deadline_status,
     deadline_status_clause,
@@ -152,14 +153,47 @@ def test_each_step_meets_the_deadline_that_waited_for_it(db: Session, cast: Cast
     assert deadlines["referral_decision"].met_date == date(2025, 11, 25)
     assert deadlines["assessment_authorised"].met_date is None
     assert deadlines["assessment_authorised"].due_date == date(2026, 1, 29)
+    with clock.frozen_at(at(2026, 1, 28, 16, 0)):
+        take(db, case, "start_cin_plan", by=cast.manager)
+    # A plan starting does not meet the assessment: the assessment module meets it when a manager
+    # authorises the assessment (rule 3), which a strategy discussion may run alongside.
+    assert deadlines["assessment_authorised"].met_date is None
     with clock.frozen_at(at(2026, 1, 29, 16, 0)):  # the 45th working day: still on time
-        take(db, case, "start_plan", by=cast.manager)
+        deadline_meet(
+            db,
+            subject_type="case",
+            subject_id=case.id,
+            kind=DeadlineKind.assessment_authorised,
+            met_date=clock.today(),
+        )
     today = date(2026, 2, 2)
     assert {k: deadline_status(d, today) for k, d in deadlines.items()} == {
         "contact_decision": DeadlineStatus.met,
         "referral_decision": DeadlineStatus.met,
         "assessment_authorised": DeadlineStatus.met,
     }
+
+
+@pytest.mark.parametrize("event", ["start_strategy", "referral_nfa"])
+def test_a_strategy_discussion_or_no_further_action_decides_the_referral(
+    db: Session, cast: Cast, event: str
+) -> None:
+    """Rule 2: the type of response is decided by an assessment, a strategy discussion or NFA."""
+    with clock.frozen_at(at(2025, 11, 24, 10, 0)):
+        case = open_case(db, by=cast.manager, child=cast.child, team=cast.team)
+        take(db, case, "accept_referral", by=cast.manager)
+    with clock.frozen_at(at(2025, 11, 26, 10, 0)):  # a day late
+        take(db, case, event, by=cast.manager)
+    deadlines = deadlines_of(db, case)
+    assert deadlines["referral_decision"].met_date == date(2025, 11, 26)
+    assert deadline_status(deadlines["referral_decision"], date(2025, 12, 1)) is (
+        DeadlineStatus.missed
+    )
+    assessment = deadline_status(deadlines["assessment_authorised"], date(2025, 12, 1))
+    # A strategy discussion leaves the assessment running; NFA closes the case and stops it.
+    assert assessment is (
+        DeadlineStatus.due if event == "start_strategy" else DeadlineStatus.stopped
+    )
 
 
 def test_closing_the_case_stops_every_open_clock(db: Session, cast: Cast) -> None:

@@ -35,6 +35,7 @@ from app.demo.names import FAMILY_SURNAMES, STAFF_SURNAMES
 from app.models import (
     Address,
     Case,
+    CaseEvent,
     Deadline,
     DeadlineStatus,
     Person,
@@ -48,8 +49,15 @@ from app.models import (
     TeamMembership,
     UserAccount,
 )
+from app.models.assessments import Assessment
+from app.models.cin import CINPlan
+from app.models.frontdoor import Contact, ContactChild, ContactOutcome, Referral
+from app.models.protection import CPConference, CPPlan
+from app.security.authn import principal_for_user
 from app.security.passwords import verify_password
+from app.security.principal import AuthMethod
 from app.security.tokens import token_lookup
+from app.worklist.service import worklist
 from tests.conftest import fresh_database_url
 
 SEED = 2026
@@ -104,9 +112,40 @@ def _fingerprint(db: Session) -> dict[str, Any]:
     states = Counter(db.scalars(select(Case.state)))
     counts = {
         model.__name__: db.scalar(select(func.count()).select_from(model))
-        for model in (Person, PersonRelationship, Address, Team, TeamMembership, Case, Deadline)
+        for model in (
+            Person,
+            PersonRelationship,
+            Address,
+            Team,
+            TeamMembership,
+            Case,
+            Deadline,
+            Contact,
+            Referral,
+            Assessment,
+            CPPlan,
+            CINPlan,
+            CaseEvent,
+        )
     }
-    return {"people": people, "users": users, "states": states, "counts": counts}
+    # Service rows get random ids; what each child went through is the same for a seed.
+    journeys = db.execute(
+        select(
+            Case.child_id, Case.opened_date, Case.state, Case.closed_date, Case.closure_reason
+        ).order_by(Case.child_id, Case.opened_date)
+    ).all()
+    deadlines = sorted(
+        (str(d.kind), d.start_date, d.due_date, d.met_date, d.stopped_date)
+        for d in db.scalars(select(Deadline))
+    )
+    return {
+        "people": people,
+        "users": users,
+        "states": states,
+        "counts": counts,
+        "journeys": journeys,
+        "deadlines": deadlines,
+    }
 
 
 def test_the_same_seed_gives_the_same_council(db: Session, demo_settings: Settings) -> None:
@@ -310,7 +349,15 @@ def test_a_few_records_are_restricted_to_named_users(loaded: Session) -> None:
 
 def test_cases_in_every_state_through_the_service(loaded: Session) -> None:
     states = Counter(loaded.scalars(select(Case.state)))
-    assert set(states) == {"contact", "referral", "assessment", "plan", "closed"}
+    assert set(states) == {
+        "contact",
+        "referral",
+        "assessment",
+        "protection",
+        "cin_plan",
+        "cp_plan",
+        "closed",
+    }
     with_case = loaded.scalar(select(func.count(func.distinct(Case.child_id))))
     assert with_case is not None
     assert CHILDREN * 0.35 < with_case < CHILDREN * 0.7
@@ -365,3 +412,121 @@ def test_a_childs_cases_do_not_overlap_and_start_in_time(loaded: Session) -> Non
             assert earlier.closed_date is not None
             assert earlier.closed_date <= later.opened_date
         assert sum(c.closed_date is None for c in cases) <= 1
+
+
+def _demo_worker(db: Session) -> UserAccount:
+    return db.scalars(select(UserAccount).where(UserAccount.username == "demo.socialworker")).one()
+
+
+def test_the_demo_social_worker_has_a_worklist_with_overdue_and_due_work(loaded: Session) -> None:
+    worker = _demo_worker(loaded)
+    with clock.frozen_at(LOAD_AT):
+        principal = principal_for_user(loaded, worker, auth=AuthMethod.session)
+        result = worklist(loaded, actor=principal)
+        loaded.rollback()  # the worklist read writes access_log rows; this database is only read
+    statuses = Counter(item.status for item in result.items)
+    assert statuses[DeadlineStatus.overdue] > 0, statuses
+    assert statuses[DeadlineStatus.due] > 0, statuses
+    assert all(item.worker_id == worker.id for item in result.items)
+    # ... and met deadlines behind them: work done on time on cases now closed or moved on.
+    met = loaded.scalar(
+        select(func.count())
+        .select_from(Deadline)
+        .join(Case, Case.id == Deadline.case_id)
+        .where(Case.allocated_worker_id == worker.id, Deadline.met_date.is_not(None))
+    )
+    assert met
+
+
+def test_contacts_at_the_front_door_and_siblings_decided_differently(loaded: Session) -> None:
+    decisions = Counter(loaded.scalars(select(ContactChild.decision)))
+    for outcome in ContactOutcome:
+        assert decisions[outcome], f"some contacts end in {outcome.value}"
+    assert decisions[None], "some contacts still wait for their decision"
+    by_contact: dict[uuid.UUID, set[ContactOutcome | None]] = {}
+    for row in loaded.scalars(select(ContactChild)):
+        by_contact.setdefault(row.contact_id, set()).add(row.decision)
+    siblings = [d for d in by_contact.values() if len(d) > 1]
+    assert siblings, "a contact about siblings decided child by child"
+
+
+def test_referrals_some_nfa_some_re_referrals(loaded: Session) -> None:
+    referrals = loaded.scalars(select(Referral)).all()
+    assert any(r.is_re_referral for r in referrals)
+    for r in referrals:
+        if r.is_re_referral:
+            previous = loaded.get(Referral, r.previous_referral_id)
+            assert previous is not None
+            assert previous.referral_date < r.referral_date
+            assert (r.referral_date - previous.referral_date).days <= 366
+    nfa = loaded.scalar(
+        select(func.count()).select_from(CaseEvent).where(CaseEvent.action == "referral_nfa")
+    )
+    assert nfa
+
+
+def test_assessments_are_authorised_by_a_manager_who_is_not_the_author(loaded: Session) -> None:
+    assessments = loaded.scalars(select(Assessment)).all()
+    states = Counter(a.state for a in assessments)
+    assert states["authorised"]
+    assert states["in_progress"]
+    users = {u.id: u for u in loaded.scalars(select(UserAccount))}
+    outcomes = Counter(a.outcome for a in assessments if a.state == "authorised")
+    assert {o.value for o in outcomes if o is not None} >= {
+        "no_further_action",
+        "early_help",
+        "cin_plan",
+        "strategy_discussion",
+    }
+    for a in assessments:
+        if a.state == "authorised":
+            assert a.authorised_by_id is not None
+            assert a.authorised_by_id != a.author_id
+            assert users[a.authorised_by_id].role in (Role.team_manager, Role.service_manager)
+    returned = loaded.scalar(
+        select(func.count())
+        .select_from(CaseEvent)
+        .where(CaseEvent.subject_type == "assessment", CaseEvent.action == "return")
+    )
+    assert returned, "some assessments were returned to their author first"
+
+
+def test_protection_plans_conferences_and_step_downs(loaded: Session) -> None:
+    conferences = loaded.scalars(select(CPConference)).all()
+    assert conferences
+    assert all(c.conference_date.weekday() < 5 for c in conferences), "never at a weekend"
+    plans = loaded.scalars(select(CPPlan)).all()
+    assert any(p.end_date is None for p in plans)
+    assert any(p.end_date is not None for p in plans), "some plans ended at a review"
+    cin_plans = loaded.scalars(select(CINPlan)).all()
+    assert any(p.start_date in {c.end_date for c in plans} for p in cin_plans), "a step-down"
+    for kind in ("core_group_held", "cp_visit", "review_conference_held", "cin_plan_reviewed"):
+        assert loaded.scalar(
+            select(func.count()).select_from(CaseEvent).where(CaseEvent.action == kind)
+        ), kind
+
+
+def test_pre_birth_cases_go_to_a_pre_birth_conference(loaded: Session) -> None:
+    unborn = loaded.scalars(select(Person).where(Person.date_of_birth.is_(None))).all()
+    plans = loaded.scalars(select(CPPlan).where(CPPlan.child_id.in_([c.id for c in unborn]))).all()
+    assert plans, "an unborn child on a CP plan from a pre-birth conference"
+
+
+def test_closures_after_assessment_are_by_managers(loaded: Session) -> None:
+    closed = loaded.scalars(select(Case).where(Case.state == "closed")).all()
+    codes = Counter(c.closure_reason.value for c in closed if c.closure_reason is not None)
+    assert codes["RC7"]
+    assert codes["RC8"]
+    assert codes["RC9"]
+    users = {u.id: u for u in loaded.scalars(select(UserAccount))}
+    closes = loaded.scalars(
+        select(CaseEvent).where(
+            CaseEvent.subject_type == "case",
+            CaseEvent.action == "close",
+            CaseEvent.from_state.in_(("assessment", "protection", "cin_plan", "cp_plan")),
+        )
+    ).all()
+    assert closes
+    for e in closes:
+        assert e.actor_id is not None
+        assert users[e.actor_id].role in (Role.team_manager, Role.service_manager)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from app.cases.workflow import CASE_MACHINE, CLOSED, CONTACT, PLAN
+from app.cases.workflow import ASSESSMENT, CASE_MACHINE, CIN_PLAN, CLOSED, CONTACT, CP_PLAN
 from app.errors import Conflict
 from app.models import Role
 from app.workflow.engine import StateMachine, Transition, allowed_events, apply
@@ -53,8 +53,20 @@ def test_a_well_formed_table_knows_its_events_and_final_states() -> None:
     [
         (CONTACT, Role.mash_officer, ["accept_referral", "nfa_contact", "close"]),
         (CONTACT, Role.iro, []),
-        (PLAN, Role.social_worker, []),
-        (PLAN, Role.team_manager, ["close"]),
+        (ASSESSMENT, Role.mash_officer, []),  # once with a social work team, that team decides
+        (
+            ASSESSMENT,
+            Role.social_worker,
+            ["start_strategy", "start_cin_plan", "become_looked_after"],
+        ),
+        (
+            ASSESSMENT,
+            Role.team_manager,
+            ["start_strategy", "start_cin_plan", "become_looked_after", "close"],
+        ),
+        (CIN_PLAN, Role.social_worker, ["start_strategy", "become_looked_after"]),
+        (CP_PLAN, Role.social_worker, ["start_cin_plan", "become_looked_after"]),
+        (CP_PLAN, Role.team_manager, ["start_cin_plan", "become_looked_after", "close"]),
         (CLOSED, Role.service_manager, []),
     ],
 )

@@ -1,0 +1,1 @@
+"""The worklist: the open deadlines of the caller's (or a managed team's) cases, urgent first."""
