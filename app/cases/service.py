@@ -129,9 +129,11 @@ def case_open(
     worker_id: uuid.UUID | None = None,
     summary: str | None = None,
     settings: Settings | None = None,
+    received_at: datetime | None = None,
 ) -> Case:
     """A contact about a child: open a case in ``contact``, allocate it, and start the clock on
-    the contact decision (timescales rule 1, by RAG rating).
+    the contact decision (timescales rule 1, by RAG rating) from ``received_at`` — when the
+    contact came in, which may be earlier than when it is typed up.
 
     One open case per child (CIN census rules 8815/8816: one open episode): a contact about a
     child whose case is open belongs on that case, so a second one is a 409 naming it.
@@ -192,13 +194,16 @@ def case_open(
             allocated_by_id=actor.user_id,
         )
     )
-    # Rule 1 counts from when the contact came in: now, for a contact recorded the day it arrives;
-    # the start of that working day for one recorded late.
-    received_at = (
-        clock.now()
-        if opened_date == today
-        else datetime.combine(opened_date, rules.WORKDAY_START, LONDON)
-    )
+    # Rule 1 counts from when the contact came in: as given; else now, for a contact recorded the
+    # day it arrives, or the start of that working day for one recorded late.
+    if received_at is None:
+        received_at = (
+            clock.now()
+            if opened_date == today
+            else datetime.combine(opened_date, rules.WORKDAY_START, LONDON)
+        )
+    elif received_at.astimezone(LONDON).date() != opened_date:
+        raise Invalid.field("received_at", "The contact was received on another day.")
     due = rules.contact_decision_due(
         received_at,
         rag,

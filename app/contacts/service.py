@@ -56,10 +56,8 @@ from app.contacts.schemas import (
 )
 from app.contacts.workflow import CONTACT_MACHINE, OPEN, WITHDRAWN
 from app.core_types import ReasonForClosure
-from app.deadlines import rules
 from app.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from app.models.cases import Case
-from app.models.deadlines import Deadline, DeadlineKind
 from app.models.frontdoor import (
     ConsentToShare,
     Contact,
@@ -222,25 +220,6 @@ def _consent_errors(data: ContactCreate) -> list[dict[str, Any]]:
     return errors
 
 
-def _align_contact_deadline(
-    session: Session, *, case: Case, received_on: date, due: rules.Due
-) -> None:
-    """``case_open`` counts rule 1 from the moment the case is opened; the contact may have come
-    in earlier (a phone call typed up later). Count from when it was received."""
-    for deadline in session.scalars(
-        select(Deadline).where(
-            Deadline.subject_type == "case",
-            Deadline.subject_id == case.id,
-            Deadline.kind == DeadlineKind.contact_decision,
-            Deadline.met_date.is_(None),
-            Deadline.stopped_date.is_(None),
-        )
-    ):
-        deadline.start_date = received_on
-        deadline.due_date = due.due_date
-        deadline.due_at = due.due_at
-
-
 def contact_create(
     session: Session, *, actor: Principal, data: ContactCreate, settings: Settings | None = None
 ) -> Contact:
@@ -294,6 +273,7 @@ def contact_create(
                 rag=data.rag.value,
                 worker_id=data.worker_id,
                 settings=settings,
+                received_at=received_at,
             )
         except Conflict as exc:
             if exc.code != "case_already_open":
@@ -303,7 +283,6 @@ def contact_create(
                 raise
             cases.append((existing, False))
             continue
-        _align_contact_deadline(session, case=opened, received_on=received_on, due=due)
         cases.append((opened, True))
 
     contact = Contact(
