@@ -98,6 +98,7 @@ def _check_start_date(session: Session, *, case: Case, start_date: date) -> None
             "(CIN census: AssessmentActualStartDate on or after CINreferralDate).",
             rule="CIN census AssessmentActualStartDate",
         )
+    case_service.refuse_after_death(session, case=case, field="start_date", when=start_date)
 
 
 # --- writes ------------------------------------------------------------------------------------
@@ -261,6 +262,7 @@ def assessment_child_seen_add(
     _require_in_progress(assessment, "dates seen can be added")
     if seen_date > clock.today():
         raise Invalid.field("seen_date", "The child cannot be seen in the future.")
+    case_service.refuse_after_death(session, case=case, field="seen_date", when=seen_date)
     if seen_date < assessment.start_date:
         raise Invalid.field(
             "seen_date",

@@ -58,6 +58,18 @@ def case_visible(session: Session, *, actor: Principal, case_id: uuid.UUID) -> C
     return case
 
 
+def refuse_after_death(session: Session, *, case: Case, field: str, when: date) -> None:
+    """Nothing is recorded as happening to a child after their death (CIN census: no activity
+    after PersonDeathDate): 422 on ``field``."""
+    died = session.scalar(select(Person.date_of_death).where(Person.id == case.child_id))
+    if died is not None and when > died:
+        raise Invalid.field(
+            field,
+            f"This date is after the child's death ({died.isoformat()}).",
+            rule="no activity after PersonDeathDate",
+        )
+
+
 def case_for_change(
     session: Session, *, actor: Principal, case_id: uuid.UUID, refuse_closed: bool = False
 ) -> Case:

@@ -120,6 +120,7 @@ def cin_plan_start(
         )
     if start_date > clock.today():
         raise Invalid.field("start_date", "A CIN plan cannot start in the future.")
+    case_service.refuse_after_death(session, case=case, field="start_date", when=start_date)
     referral = case_referral_date(session, case=case)
     if start_date < referral:
         raise Invalid.field(

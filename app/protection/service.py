@@ -154,6 +154,7 @@ def strategy_discussion_record(
     """
     case = case_service.case_for_change(session, refuse_closed=True, actor=actor, case_id=case_id)
     _not_future("held_date", held_date)
+    case_service.refuse_after_death(session, case=case, field="held_date", when=held_date)
     _not_future("concern_date", concern_date)
     _not_before("held_date", held_date, concern_date, "the concern it discusses")
     _not_before("concern_date", concern_date, case.opened_date, "the contact that opened the case")
@@ -345,6 +346,7 @@ def s47_start(
             code="case_not_in_protection",
         )
     _not_future("start_date", start_date)
+    case_service.refuse_after_death(session, case=case, field="start_date", when=start_date)
     _not_before("start_date", start_date, discussion.held_date, "the strategy discussion")
     enquiry = S47Enquiry(
         id=uuid.uuid4(),
@@ -539,6 +541,9 @@ def icpc_record(
             rule="8875",
         )
     _not_future("conference_date", conference_date)
+    case_service.refuse_after_death(
+        session, case=case, field="conference_date", when=conference_date
+    )
     _not_before("conference_date", conference_date, discussion.held_date, "the strategy discussion")
     _not_before("conference_date", conference_date, enquiry.start_date, "the section 47 enquiry")
     if outcome not in INITIAL_OUTCOMES:
@@ -716,6 +721,7 @@ def core_group_record(
     plan, case = _plan_for_write(session, actor=actor, plan_id=plan_id)
     _require_active(plan)
     _check_plan_date("meeting_date", meeting_date, plan)
+    case_service.refuse_after_death(session, case=case, field="meeting_date", when=meeting_date)
     meeting = CoreGroup(
         id=uuid.uuid4(),
         cp_plan_id=plan.id,
@@ -770,6 +776,7 @@ def cp_visit_record(
     plan, case = _plan_for_write(session, actor=actor, plan_id=plan_id)
     _require_active(plan)
     _check_plan_date("visit_date", visit_date, plan)
+    case_service.refuse_after_death(session, case=case, field="visit_date", when=visit_date)
     if seen_alone and not child_seen:
         raise Invalid.field("seen_alone", "A child not seen cannot have been seen alone.")
     visit = CPVisit(
@@ -852,6 +859,9 @@ def review_conference_record(
             rule="8841",
         )
     _not_future("conference_date", conference_date)
+    case_service.refuse_after_death(
+        session, case=case, field="conference_date", when=conference_date
+    )
     last_review = session.scalar(
         select(func.max(CPConference.conference_date)).where(
             CPConference.cp_plan_id == plan.id, CPConference.kind == ConferenceKind.review

@@ -529,3 +529,20 @@ def test_a_case_with_an_active_cp_plan_cannot_be_closed_around_it(
     db.refresh(case)
     assert case.state == "cp_plan"
     assert db.get(CPPlan, uuid.UUID(plan["id"])).state == "active"  # type: ignore[union-attr]
+
+
+def test_nothing_is_recorded_as_happening_after_the_childs_death(
+    client: TestClient, db: Session, cast: Cast
+) -> None:
+    case, plan = _plan(client, db, cast, discussed=date(2026, 1, 12), conference=date(2026, 1, 26))
+    cast.child.date_of_death = date(2026, 2, 3)
+    db.flush()
+    with at(date(2026, 2, 10)):
+        visit = client.post(
+            f"/api/v1/cp-plans/{plan['id']}/visits",
+            json={"visit_date": "2026-02-09", "child_seen": True, "seen_alone": False},
+            headers=cast.headers(db),
+        )
+    assert visit.status_code == 422, visit.json()
+    assert visit.json()["errors"][0]["field"] == "visit_date"
+    assert "death" in visit.json()["errors"][0]["message"]
