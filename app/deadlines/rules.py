@@ -48,6 +48,16 @@ RULES: dict[DeadlineKind, Rule] = {
     r.kind: r for r in (CONTACT_DECISION, REFERRAL_DECISION, ASSESSMENT_AUTHORISED)
 }
 
+
+def all_rules() -> dict[DeadlineKind, Rule]:
+    """Every rule any module opens deadlines under, by kind (worklists and reports name the rule
+    behind each deadline from here). Imported lazily: those modules import this one."""
+    from app.cin.timescales import CIN_REVIEW
+    from app.protection.timescales import RULES as PROTECTION_RULES
+
+    return {**RULES, **PROTECTION_RULES, CIN_REVIEW.kind: CIN_REVIEW}
+
+
 #: Rule 2: a decision on the type of response within 1 working day of the referral.
 REFERRAL_DECISION_WORKING_DAYS = 1
 #: Rule 3: the assessment authorised within 45 working days of the referral.

@@ -132,7 +132,7 @@ def worklist(
     items: list[Item] = []
     for deadline, case_id, child_id, state, held_by, worker, first, last, raw_status in rows:
         current = DeadlineStatus(raw_status)
-        known = rules.RULES.get(deadline.kind)
+        known = rules.all_rules().get(deadline.kind)
         items.append(
             Item(
                 deadline_id=deadline.id,

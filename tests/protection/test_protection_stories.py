@@ -534,7 +534,7 @@ def test_a_case_with_an_active_cp_plan_cannot_be_closed_around_it(
 def test_nothing_is_recorded_as_happening_after_the_childs_death(
     client: TestClient, db: Session, cast: Cast
 ) -> None:
-    case, plan = _plan(client, db, cast, discussed=date(2026, 1, 12), conference=date(2026, 1, 26))
+    _case, plan = _plan(client, db, cast, discussed=date(2026, 1, 12), conference=date(2026, 1, 26))
     cast.child.date_of_death = date(2026, 2, 3)
     db.flush()
     with at(date(2026, 2, 10)):
