@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     contact_decision_red_hours: int = Field(default=4, ge=1)
     contact_decision_amber_days: int = Field(default=1, ge=0)
     contact_decision_green_days: int = Field(default=3, ge=0)
+    # Rules 4, 9, 10 and 11 have no national number (timescales.md, confidence L): council defaults.
+    strategy_discussion_working_days: int = Field(default=1, ge=0)
+    cp_visit_working_days: int = Field(default=10, ge=1)
+    core_group_weeks: int = Field(default=6, ge=1)
+    cin_review_months: int = Field(default=3, ge=1)
     log_level: str = "INFO"
     sql_echo: bool = False
     page_size_max: int = Field(default=200, ge=1)

@@ -10,11 +10,9 @@ from __future__ import annotations
 from datetime import date
 
 from app.calendar import add_months
+from app.config import get_settings
 from app.deadlines.rules import Rule
 from app.models.deadlines import DeadlineKind
-
-#: Rule 11 (L): months from the plan's start, then from each review, to the next review.
-CIN_REVIEW_MONTHS = 3
 
 CIN_REVIEW = Rule(
     rule_id="TS11",
@@ -25,7 +23,8 @@ CIN_REVIEW = Rule(
 )
 
 
-def cin_review_due(from_date: date, *, months: int = CIN_REVIEW_MONTHS) -> date:
-    """Rule 11: ``months`` calendar months after the start or the last review, clamped to the
-    month's last day (30 November + 3 months = 28 or 29 February)."""
-    return add_months(from_date, months)
+def cin_review_due(from_date: date, *, months: int | None = None) -> date:
+    """Rule 11: ``months`` (default ``CASEWORK_CIN_REVIEW_MONTHS``, 3) calendar months after the
+    start or the last review, clamped to the month's last day (30 November + 3 months = 28 or 29
+    February)."""
+    return add_months(from_date, months or get_settings().cin_review_months)

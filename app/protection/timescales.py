@@ -2,7 +2,8 @@
 
 "Within N working days of X" counts X as day 0 (:func:`app.calendar.add_working_days`); months are
 calendar months clamped to the month's last day (:func:`app.calendar.add_months`). Local rules
-(confidence L) are module constants here until they move into Settings.
+(confidence L) come from Settings: ``CASEWORK_STRATEGY_DISCUSSION_WORKING_DAYS``,
+``CASEWORK_CP_VISIT_WORKING_DAYS`` and ``CASEWORK_CORE_GROUP_WEEKS``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from app.calendar import add_months, add_working_days
+from app.config import get_settings
 from app.deadlines.rules import Rule
 from app.deadlines.service import deadline_open
 from app.models.deadlines import Deadline, DeadlineKind
@@ -85,8 +87,6 @@ RULES: dict[DeadlineKind, Rule] = {
     )
 }
 
-#: Rule 4 (local default): strategy discussion within 1 working day of the concern.
-STRATEGY_DISCUSSION_WORKING_DAYS = 1
 #: Rule 5: initial conference within 15 working days of the strategy discussion.
 ICPC_WORKING_DAYS = 15
 #: Rule 6: first core group within 10 working days of the initial conference.
@@ -95,10 +95,6 @@ CORE_GROUP_FIRST_WORKING_DAYS = 10
 RCPC_FIRST_MONTHS = 3
 #: Rule 8: later review conferences within 6 months of the previous one.
 RCPC_MONTHS = 6
-#: Rule 9 (local default): CP visits every 10 working days.
-CP_VISIT_WORKING_DAYS = 10
-#: Rule 10 (local default): core groups every 6 weeks.
-CORE_GROUP_WEEKS = 6
 #: Rule 12 (local default): a pre-birth conference by 28 weeks' gestation; a full-term pregnancy
 #: is 40 weeks, so that is 12 weeks before the expected date of birth.
 PRE_BIRTH_CONFERENCE_GESTATION_WEEKS = 28
@@ -116,7 +112,7 @@ def pre_birth_conference_due(expected_date_of_birth: date, *, not_before: date) 
 
 def strategy_discussion_due(concern_date: date) -> date:
     """Rule 4: 1 working day (council default) from the concern of significant harm."""
-    return add_working_days(concern_date, STRATEGY_DISCUSSION_WORKING_DAYS)
+    return add_working_days(concern_date, get_settings().strategy_discussion_working_days)
 
 
 def icpc_target(strategy_discussion_date: date) -> date:
@@ -131,7 +127,7 @@ def core_group_first_due(plan_start: date) -> date:
 
 def core_group_due(last_core_group: date) -> date:
     """Rule 10: 6 weeks (calendar) from the last core group."""
-    return last_core_group + timedelta(weeks=CORE_GROUP_WEEKS)
+    return last_core_group + timedelta(weeks=get_settings().core_group_weeks)
 
 
 def rcpc_first_due(plan_start: date) -> date:
@@ -146,7 +142,7 @@ def rcpc_due(last_review: date) -> date:
 
 def cp_visit_due(last_visit: date) -> date:
     """Rule 9: 10 working days from the plan start or the last visit at which the child was seen."""
-    return add_working_days(last_visit, CP_VISIT_WORKING_DAYS)
+    return add_working_days(last_visit, get_settings().cp_visit_working_days)
 
 
 def deadline_open_once(

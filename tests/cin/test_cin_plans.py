@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.cin import service as cin_service
-from app.cin.timescales import CIN_REVIEW_MONTHS, cin_review_due
+from app.cin.timescales import cin_review_due
+from app.config import get_settings
 from app.deadlines.service import deadline_status
 from app.models import CaseEvent, Deadline, DeadlineKind, DeadlineStatus
 from app.models.cin import CINPlan
@@ -44,7 +45,7 @@ def test_a_plan_starting_on_30_november_is_first_reviewed_by_28_february_then_3_
     client: TestClient, db: Session, cast: Cast
 ) -> None:
     """Rule 11: 3 months, clamped to the month's end; each review opens the next from its date."""
-    assert CIN_REVIEW_MONTHS == 3
+    assert get_settings().cin_review_months == 3  # the council default (rule 11, L)
     case = referred_case(db, cast, referral_on=REFERRAL)
     headers = auth_headers(db, cast.social_worker)
     with clock.frozen_at(at(date(2025, 12, 1))):
