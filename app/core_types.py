@@ -64,6 +64,13 @@ __all__ = [
 ]
 
 
+def blank_to_none(value: object) -> object:
+    """A form's empty box means "not recorded", not an empty string in the record."""
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
 def _upper_stripped(value: object) -> object:
     # Only tidy strings: anything else falls through to pydantic's own "should be a string" error.
     return value.strip().upper() if isinstance(value, str) else value

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -251,7 +251,12 @@ def change_log_list(
     A change to a person's record shows their details, so each person shown is written to
     access_log (action ``list``) like any other list of people.
     """
-    stmt = select(ChangeLog)
+    # Imported here: app.security.access writes through this module.
+    from app.security.access import person_visible
+
+    # The entries about a restricted child are as restricted as the child (existence not disclosed).
+    visible_person = exists().where(Person.id == ChangeLog.entity_id, person_visible(actor))
+    stmt = select(ChangeLog).where(or_(ChangeLog.entity_type != "person", visible_person))
     if entity_type is not None:
         stmt = stmt.where(ChangeLog.entity_type == entity_type)
     if entity_id is not None:

@@ -16,20 +16,13 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from app.core_types import SWENumber
+from app.core_types import SWENumber, blank_to_none
 from app.models.org import Role, TeamKind
-
-
-def _blank_to_none(value: object) -> object:
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
-
 
 TeamName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Area = Annotated[
     str | None,
-    BeforeValidator(_blank_to_none),
+    BeforeValidator(blank_to_none),
     StringConstraints(strip_whitespace=True, max_length=120),
 ]
 
@@ -128,7 +121,7 @@ class WorkerRead(BaseModel):
 class WorkerUpdate(BaseModel):
     model_config = _INPUT
 
-    swe_registration_number: Annotated[SWENumber | None, BeforeValidator(_blank_to_none)] = Field(
+    swe_registration_number: Annotated[SWENumber | None, BeforeValidator(blank_to_none)] = Field(
         description="Social Work England registration number; null clears it"
     )
 

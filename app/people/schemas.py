@@ -25,15 +25,17 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app import clock
-from app.core_types import UPN, Disability, Ethnicity, LAChildID, NHSNumber, Postcode, Sex
+from app.core_types import (
+    UPN,
+    Disability,
+    Ethnicity,
+    LAChildID,
+    NHSNumber,
+    Postcode,
+    Sex,
+    blank_to_none,
+)
 from app.models.people import PersonKind, RelationshipKind
-
-
-def _blank_to_none(value: object) -> object:
-    # A form's empty box means "not recorded", not an empty string in the record.
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
 
 
 def _not_in_future(value: date | None) -> date | None:
@@ -55,19 +57,19 @@ def _disability_codes(value: list[Disability]) -> list[Disability]:
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 OptionalText60 = Annotated[
     str | None,
-    BeforeValidator(_blank_to_none),
+    BeforeValidator(blank_to_none),
     StringConstraints(strip_whitespace=True, max_length=60),
 ]
 OptionalText200 = Annotated[
     str | None,
-    BeforeValidator(_blank_to_none),
+    BeforeValidator(blank_to_none),
     StringConstraints(strip_whitespace=True, max_length=200),
 ]
 PastDate = Annotated[date, AfterValidator(_not_in_future)]
 Disabilities = Annotated[list[Disability], AfterValidator(_disability_codes)]
-OptionalUPN = Annotated[UPN | None, BeforeValidator(_blank_to_none)]
-OptionalNHSNumber = Annotated[NHSNumber | None, BeforeValidator(_blank_to_none)]
-OptionalLAChildID = Annotated[LAChildID | None, BeforeValidator(_blank_to_none)]
+OptionalUPN = Annotated[UPN | None, BeforeValidator(blank_to_none)]
+OptionalNHSNumber = Annotated[NHSNumber | None, BeforeValidator(blank_to_none)]
+OptionalLAChildID = Annotated[LAChildID | None, BeforeValidator(blank_to_none)]
 
 _INPUT = ConfigDict(extra="forbid")
 
@@ -310,13 +312,13 @@ class AddressCreate(BaseModel):
     line_2: OptionalText200 = None
     town: Annotated[
         str | None,
-        BeforeValidator(_blank_to_none),
+        BeforeValidator(blank_to_none),
         StringConstraints(strip_whitespace=True, max_length=100),
     ] = None
     postcode: Postcode
     start_date: PastDate
     end_date: date | None = None
-    notes: Annotated[str | None, BeforeValidator(_blank_to_none)] = Field(
+    notes: Annotated[str | None, BeforeValidator(blank_to_none)] = Field(
         default=None, max_length=2000
     )
 

@@ -76,3 +76,25 @@ def test_the_change_log_is_for_auditors_only(client: TestClient, db: Session, ca
         headers=auth_headers(db, cast.service_manager),
     )
     assert response.status_code == 422
+
+
+def test_changes_to_a_restricted_childs_record_are_hidden_from_an_auditor_not_named_on_it(
+    client: TestClient, db: Session, cast: Cast
+) -> None:
+    cast.child.is_restricted = True
+    change_log_append(
+        db,
+        actor=principal(db, cast.manager),
+        entity_type="person",
+        entity_id=cast.child.id,
+        action="update",
+        changes={"first_name": {"before": "Ava", "after": "Eva"}},
+    )
+    db.flush()
+    response = client.get(
+        "/api/v1/change-log",
+        params={"entity_type": "person"},
+        headers=auth_headers(db, cast.service_manager),
+    )
+    assert response.status_code == 200
+    assert response.json()["items"] == []
