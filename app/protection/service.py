@@ -34,6 +34,7 @@ from app.cases import service as case_service
 from app.cases.workflow import PROTECTION
 from app.core_types import CategoryOfAbuse, ReasonForClosure
 from app.deadlines import service as deadline_service
+from app.deadlines.rules import Rule
 from app.errors import Conflict, Invalid, NotFound
 from app.models.cases import Case
 from app.models.deadlines import Deadline, DeadlineKind
@@ -708,6 +709,34 @@ def _check_plan_date(name: str, value: date, plan: CPPlan) -> None:
     _not_before(name, value, plan.start_date, "the plan's start")
 
 
+def _plan_clock_next(
+    session: Session,
+    *,
+    plan: CPPlan,
+    case: Case,
+    meets: Sequence[DeadlineKind],
+    rule: Rule,
+    on: date,
+    due: date,
+) -> None:
+    """A recurring plan clock (core groups, rule 10; visits, rule 9): the meeting or visit on
+    ``on`` meets the one that was running and starts the next."""
+    for kind in meets:
+        deadline_service.deadline_meet(
+            session, subject_type="cp_plan", subject_id=plan.id, kind=kind, met_date=on
+        )
+    deadline_service.deadline_open(
+        session,
+        rule=rule,
+        subject_type="cp_plan",
+        subject_id=plan.id,
+        case_id=case.id,
+        child_id=case.child_id,
+        start_date=on,
+        due_date=due,
+    )
+
+
 def core_group_record(
     session: Session,
     *,
@@ -741,19 +770,14 @@ def core_group_record(
         subject_id=meeting.id,
         changes={"cp_plan_id": plan.id, "meeting_date": meeting_date},
     )
-    for kind in (DeadlineKind.core_group_first, DeadlineKind.core_group):
-        deadline_service.deadline_meet(
-            session, subject_type="cp_plan", subject_id=plan.id, kind=kind, met_date=meeting_date
-        )
-    deadline_service.deadline_open(
+    _plan_clock_next(
         session,
+        plan=plan,
+        case=case,
+        meets=(DeadlineKind.core_group_first, DeadlineKind.core_group),
         rule=timescales.CORE_GROUP,
-        subject_type="cp_plan",
-        subject_id=plan.id,
-        case_id=case.id,
-        child_id=case.child_id,
-        start_date=meeting_date,
-        due_date=timescales.core_group_due(meeting_date),
+        on=meeting_date,
+        due=timescales.core_group_due(meeting_date),
     )
     session.flush()
     return meeting
@@ -807,22 +831,14 @@ def cp_visit_record(
         },
     )
     if child_seen:
-        deadline_service.deadline_meet(
+        _plan_clock_next(
             session,
-            subject_type="cp_plan",
-            subject_id=plan.id,
-            kind=DeadlineKind.cp_visit,
-            met_date=visit_date,
-        )
-        deadline_service.deadline_open(
-            session,
+            plan=plan,
+            case=case,
+            meets=(DeadlineKind.cp_visit,),
             rule=timescales.CP_VISIT,
-            subject_type="cp_plan",
-            subject_id=plan.id,
-            case_id=case.id,
-            child_id=case.child_id,
-            start_date=visit_date,
-            due_date=timescales.cp_visit_due(visit_date),
+            on=visit_date,
+            due=timescales.cp_visit_due(visit_date),
         )
     session.flush()
     return visit
