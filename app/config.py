@@ -59,6 +59,16 @@ class Settings(BaseSettings):
     cp_visit_working_days: int = Field(default=10, ge=1)
     core_group_weeks: int = Field(default=6, ge=1)
     cin_review_months: int = Field(default=3, ge=1)
+    # Children in care: rules marked U or L in timescales.md (14, 28, 29, 30, 35) and the IRO
+    # dispute-resolution protocol are council settings.
+    placement_plan_working_days: int = Field(default=5, ge=0)
+    iro_allocation_working_days: int = Field(default=5, ge=0)
+    review_decisions_working_days: int = Field(default=5, ge=0)
+    review_record_working_days: int = Field(default=20, ge=0)
+    return_interview_hours: int = Field(default=72, ge=1)
+    pre_proceedings_review_weeks: int = Field(default=12, ge=1)
+    iro_dispute_stage_working_days: int = Field(default=5, ge=1)
+    iro_dispute_stages: int = Field(default=4, ge=1, le=6)
     log_level: str = "INFO"
     sql_echo: bool = False
     page_size_max: int = Field(default=200, ge=1)

@@ -21,6 +21,7 @@ from app.cases.schemas import (
     CaseRead,
     CaseSummary,
     ChronologyEntry,
+    SocialWorkerEpisodeRead,
     TransitionRequest,
 )
 from app.models.cases import Case
@@ -177,6 +178,7 @@ def case_allocate(
         team_id=body.team_id,
         worker_id=body.worker_id,
         reason=body.reason,
+        sw_reason=body.sw_reason,
     )
     return _read(case, principal, response)
 
@@ -193,6 +195,23 @@ def case_allocations(
     """Who held the case when, oldest first."""
     allocations = case_service.case_allocations(session, actor=principal, case_id=case_id)
     return [AllocationRead.model_validate(a) for a in allocations]
+
+
+@router.get(
+    "/children/{child_id}/social-worker-episodes",
+    operation_id="child_social_worker_episodes",
+    response_model=list[SocialWorkerEpisodeRead],
+    responses=problem_responses(404),
+)
+def child_social_worker_episodes(
+    child_id: uuid.UUID, session: SessionDep, principal: CaseReader
+) -> list[SocialWorkerEpisodeRead]:
+    """The child's social workers over time with the reason each took over (SSDA903
+    SWEpisodes)."""
+    episodes = case_service.child_social_worker_episodes(
+        session, actor=principal, child_id=child_id
+    )
+    return [SocialWorkerEpisodeRead.model_validate(e) for e in episodes]
 
 
 @router.get(

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.cases.codes import SWReason
 from app.core_types import ReasonForClosure
 
 
@@ -99,6 +100,11 @@ class AllocationRequest(BaseModel):
     team_id: uuid.UUID
     worker_id: uuid.UUID | None = None
     reason: str | None = Field(default=None, max_length=200)
+    sw_reason: SWReason | None = Field(
+        default=None,
+        description="SSDA903 SW_REASON: why the social worker changed (required for a new worker "
+        "of a looked-after child; FCONTA is derived for a case's first worker)",
+    )
 
 
 class AllocationRead(BaseModel):
@@ -110,6 +116,7 @@ class AllocationRead(BaseModel):
     started_at: datetime
     ended_at: datetime | None
     reason: str | None
+    sw_reason: SWReason | None = None
     allocated_by_id: uuid.UUID | None
 
 
@@ -129,3 +136,20 @@ class ChronologyEntry(BaseModel):
     to_state: str | None
     reason: str | None
     changes: dict[str, Any]
+
+
+class SocialWorkerEpisodeRead(BaseModel):
+    """One SSDA903 SWEpisodes row, derived from the allocation history."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    case_id: uuid.UUID
+    worker_id: uuid.UUID
+    worker_name: str
+    sw_id: str | None = Field(description="The worker's Social Work England number (SW_ID)")
+    sw_decom: date = Field(description="SW_DECOM: the day the worker took the case")
+    sw_dec: date | None = Field(description="SW_DEC: the day the episode ended (none if open)")
+    sw_reason: SWReason | None = Field(description="SW_REASON: why this episode started")
+    flags: list[str] = Field(
+        description="What the SSDA903 validator would refuse: sw_id_missing, sw_reason_missing"
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -20,12 +21,15 @@ from app import clock
 from app.api.pagination import decode_cursor, encode_cursor
 from app.audit.service import access_log_append, case_event_append, diff
 from app.calendar import LONDON
+from app.care.workflow import LOOKED_AFTER as PERIOD_LOOKED_AFTER
+from app.cases.codes import FIRST_CONTACT, SWReason
 from app.cases.workflow import CASE_MACHINE, CLOSED
 from app.config import Settings, get_settings
 from app.deadlines import rules
 from app.deadlines import service as deadline_service
 from app.errors import Conflict, Invalid, NotFound
 from app.models.audit import CaseEvent
+from app.models.care import PeriodOfCare
 from app.models.cases import Allocation, Case
 from app.models.org import Team, TeamMembership, UserAccount
 from app.models.people import Person, PersonKind
@@ -125,6 +129,67 @@ def _check_team_and_worker(
         raise Invalid.field("team_id", "There is no active team with this id.")
     if worker_id is not None and not _current_member(session, team_id=team_id, worker_id=worker_id):
         raise Invalid.field("worker_id", "The worker must be a current member of the team.")
+
+
+def _looked_after(session: Session, *, child_id: uuid.UUID) -> bool:
+    """Whether the child has a period of care that has not ceased."""
+    return (
+        session.scalar(
+            select(
+                exists().where(
+                    PeriodOfCare.child_id == child_id, PeriodOfCare.state == PERIOD_LOOKED_AFTER
+                )
+            )
+        )
+        is True
+    )
+
+
+def _previous_worker(session: Session, *, case: Case) -> uuid.UUID | None:
+    """The last worker who held the case (the current one, or the last before it went
+    unallocated), None if it never had one."""
+    if case.allocated_worker_id is not None:
+        return case.allocated_worker_id
+    return session.scalar(
+        select(Allocation.worker_id)
+        .where(Allocation.case_id == case.id, Allocation.worker_id.is_not(None))
+        .order_by(Allocation.started_at.desc(), Allocation.id.desc())
+        .limit(1)
+    )
+
+
+def _check_sw_reason(
+    session: Session, *, case: Case, worker_id: uuid.UUID | None, sw_reason: SWReason | None
+) -> None:
+    """SSDA903 SWEpisodes: a reason belongs to a new worker's episode (SW13/SW15), FCONTA only to
+    an involvement's first worker (SW10a/SW10b)."""
+    new_worker = worker_id is not None and worker_id != case.allocated_worker_id
+    if sw_reason is not None and not new_worker:
+        raise Invalid.field(
+            "sw_reason",
+            "A reason for a change of social worker is given only when a new worker is "
+            "allocated: it says why that worker's episode started.",
+            rule="SSDA903 SW_REASON (SW13)",
+        )
+    if not new_worker:
+        return
+    previous = _previous_worker(session, case=case)
+    if previous is None:
+        return  # the case's first worker: FCONTA is derived
+    if sw_reason is FIRST_CONTACT:
+        raise Invalid.field(
+            "sw_reason",
+            "FCONTA (first contact) is the reason of an involvement's first worker; a change of "
+            "worker gives the reason for the change (SSDA903 SW10a/SW10b).",
+            rule="SSDA903 SW10b",
+        )
+    if sw_reason is None and _looked_after(session, child_id=case.child_id):
+        raise Invalid.field(
+            "sw_reason",
+            "This child is looked after: say why the social worker is changing (SSDA903 "
+            "SW_REASON; validator rules SW03 and SW15 need it on every episode).",
+            rule="SSDA903 SW15",
+        )
 
 
 # --- writes ------------------------------------------------------------------------------------
@@ -276,9 +341,18 @@ def case_allocate(
     team_id: uuid.UUID,
     worker_id: uuid.UUID | None = None,
     reason: str | None = None,
+    sw_reason: SWReason | None = None,
 ) -> Case:
     """Allocate the case to a team (a transfer, when it is another team) and optionally a worker:
-    the current allocation ends and a new one starts; the chronology records who and why."""
+    the current allocation ends and a new one starts; the chronology records who and why.
+
+    ``sw_reason`` is the SSDA903 reason for a change of social worker (SW_REASON), kept on the
+    allocation that starts the new worker's episode: required when a looked-after child gets a
+    new worker (validator rules SW03/SW15), refused when the worker does not change, and never
+    FCONTA for a change (SW10b: first contact starts after the last episode ended). A worker with
+    no Social Work England number is allocated all the same: their episodes carry the flag
+    ``sw_id_missing`` until the number is on their account (see
+    :func:`social_worker_episodes_for_child`)."""
     case = case_visible(session, actor=actor, case_id=case_id)
     engine.require_version(case, expected_version)
     require_case_change(actor, case)
@@ -290,21 +364,25 @@ def case_allocate(
     changes = diff(before, after)
     if not changes:
         raise Conflict("The case is already allocated to this team and worker.")
+    _check_sw_reason(session, case=case, worker_id=worker_id, sw_reason=sw_reason)
+    if sw_reason is not None:
+        changes["sw_reason"] = sw_reason.value
     now = clock.now()
     for current in session.scalars(
         select(Allocation).where(Allocation.case_id == case.id, Allocation.ended_at.is_(None))
     ):
         current.ended_at = now
-    session.add(
-        Allocation(
-            case_id=case.id,
-            team_id=team_id,
-            worker_id=worker_id,
-            started_at=now,
-            reason=reason,
-            allocated_by_id=actor.user_id,
-        )
+    allocation = Allocation(
+        id=uuid.uuid4(),
+        case_id=case.id,
+        team_id=team_id,
+        worker_id=worker_id,
+        started_at=now,
+        reason=reason,
+        allocated_by_id=actor.user_id,
+        sw_reason=sw_reason,
     )
+    session.add(allocation)
     case.team_id = team_id
     case.allocated_worker_id = worker_id
     case_event_append(
@@ -433,3 +511,127 @@ def case_chronology(
     rows = list(session.scalars(stmt.order_by(CaseEvent.seq).limit(limit + 1)))
     page, more = rows[:limit], len(rows) > limit
     return page, (encode_cursor((page[-1].seq,)) if more else None)
+
+
+# --- social worker episodes (SSDA903 SWEpisodes) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class SocialWorkerEpisode:
+    """One SSDA903 SWEpisodes row, derived from the allocation history.
+
+    ``sw_reason`` says why this episode started (FCONTA for an involvement's first worker);
+    ``flags`` name what would fail validation: ``sw_id_missing`` (SW02/SW03: the worker has no
+    Social Work England number on their account), ``sw_reason_missing`` (SW03/SW15).
+    """
+
+    case_id: uuid.UUID
+    worker_id: uuid.UUID
+    worker_name: str
+    sw_id: str | None
+    sw_decom: date
+    sw_dec: date | None
+    sw_reason: SWReason | None
+    flags: tuple[str, ...]
+
+
+def _london_date(moment: datetime) -> date:
+    return moment.astimezone(LONDON).date()
+
+
+def social_worker_episodes_for_child(
+    session: Session, *, child_id: uuid.UUID
+) -> list[SocialWorkerEpisode]:
+    """The child's social worker episodes, oldest first, derived from every case's allocations.
+
+    An episode runs while one worker holds the case: a transfer to another team with the same
+    worker continues it; a new worker, an unallocated spell or the case's closure ends it
+    (SW_DEC = the London date of the change, or the closure date). A worker who held the case
+    only within one day is left out (SW19: two episodes never start the same day; SW09), and the
+    episodes either side of it join when they are the same worker's. No
+    access check: callers that show a child use :func:`child_social_worker_episodes`.
+    """
+    cases = list(
+        session.scalars(
+            select(Case).where(Case.child_id == child_id).order_by(Case.opened_date, Case.id)
+        )
+    )
+    if not cases:
+        return []
+    allocations = list(
+        session.scalars(
+            select(Allocation)
+            .where(Allocation.case_id.in_([c.id for c in cases]))
+            .order_by(Allocation.started_at, Allocation.ended_at.is_(None), Allocation.id)
+        )
+    )
+    reasons = {a.id: a.sw_reason for a in allocations if a.sw_reason is not None}
+    worker_ids = {a.worker_id for a in allocations if a.worker_id is not None}
+    workers = {
+        u.id: u for u in session.scalars(select(UserAccount).where(UserAccount.id.in_(worker_ids)))
+    }
+    raw: list[tuple[uuid.UUID, uuid.UUID, date, date | None, SWReason | None]] = []
+    for case in cases:
+        current: tuple[uuid.UUID, date, SWReason | None] | None = None
+        had_worker = False
+        last_end: date | None = None
+        for a in (a for a in allocations if a.case_id == case.id):
+            started = _london_date(a.started_at)
+            last_end = _london_date(a.ended_at) if a.ended_at is not None else None
+            if current is not None and current[0] == a.worker_id:
+                continue
+            if current is not None:
+                raw.append((case.id, current[0], current[1], started, current[2]))
+                current = None
+            if a.worker_id is None:
+                continue
+            reason = reasons.get(a.id) or (None if had_worker else FIRST_CONTACT)
+            current = (a.worker_id, started, reason)
+            had_worker = True
+        if current is not None:
+            end = last_end if last_end is not None else case.closed_date
+            raw.append((case.id, current[0], current[1], end, current[2]))
+    kept: list[tuple[uuid.UUID, uuid.UUID, date, date | None, SWReason | None]] = []
+    for row in raw:
+        if row[3] is not None and row[3] <= row[2]:
+            continue  # held within one day only
+        last = kept[-1] if kept else None
+        if last is not None and last[:2] == row[:2] and last[3] == row[2]:
+            kept[-1] = (last[0], last[1], last[2], row[3], last[4])  # the same worker runs on
+        else:
+            kept.append(row)
+    episodes: list[SocialWorkerEpisode] = []
+    for case_id, worker_id, decom, dec, reason in kept:
+        worker = workers[worker_id]
+        flags = tuple(
+            flag
+            for flag, missing in (
+                ("sw_id_missing", not worker.swe_registration_number),
+                ("sw_reason_missing", reason is None),
+            )
+            if missing
+        )
+        episodes.append(
+            SocialWorkerEpisode(
+                case_id=case_id,
+                worker_id=worker_id,
+                worker_name=worker.display_name,
+                sw_id=worker.swe_registration_number or None,
+                sw_decom=decom,
+                sw_dec=dec,
+                sw_reason=reason,
+                flags=flags,
+            )
+        )
+    return episodes
+
+
+def child_social_worker_episodes(
+    session: Session, *, actor: Principal, child_id: uuid.UUID
+) -> list[SocialWorkerEpisode]:
+    """The child's social worker episodes, if the child is visible (404 otherwise); the read is
+    access-logged."""
+    get_person_for_read(
+        session, principal=actor, person_id=child_id, resource="social_worker_episodes"
+    )
+    return social_worker_episodes_for_child(session, child_id=child_id)

@@ -39,9 +39,19 @@ PROTECTION = "protection"  # strategy discussion, section 47 enquiry, initial co
 CIN_PLAN = "cin_plan"
 CP_PLAN = "cp_plan"
 LOOKED_AFTER = "looked_after"
+CARE_LEAVER = "care_leaver"  # care has ceased; leaving-care support goes on (Children Act s.23C)
 CLOSED = "closed"
 
-OPEN_STATES = (CONTACT, REFERRAL, ASSESSMENT, PROTECTION, CIN_PLAN, CP_PLAN, LOOKED_AFTER)
+OPEN_STATES = (
+    CONTACT,
+    REFERRAL,
+    ASSESSMENT,
+    PROTECTION,
+    CIN_PLAN,
+    CP_PLAN,
+    LOOKED_AFTER,
+    CARE_LEAVER,
+)
 
 FRONT_DOOR = roles(Role.mash_officer, Role.social_worker, Role.team_manager, Role.service_manager)
 PRACTICE = roles(Role.social_worker, Role.team_manager, Role.service_manager)
@@ -133,6 +143,41 @@ def _no_active_cp_plan(ctx: GuardContext) -> str | None:
     return None
 
 
+def _not_looked_after(ctx: GuardContext) -> str | None:
+    """Care ceases first, with its SSDA903 reason (an E-code), then the case may close: a case is
+    never closed around a child who is still looked after."""
+    from app.models.care import PeriodOfCare
+
+    problem = _closure_reason_allowed(ctx)
+    if problem is not None:
+        raise Invalid.field("data.closure_reason", problem)
+    open_period = ctx.session.scalar(
+        select(PeriodOfCare.id)
+        .where(PeriodOfCare.case_id == ctx.record.id, PeriodOfCare.state == "looked_after")
+        .limit(1)
+    )
+    if open_period is not None:
+        return (
+            "This child is still looked after: record that care ceased, with its reason, before "
+            "closing the case."
+        )
+    return None
+
+
+def _ceased_care(ctx: GuardContext) -> str | None:
+    """A case moves on from ``looked_after`` only once the period of care has ceased."""
+    from app.models.care import PeriodOfCare
+
+    open_period = ctx.session.scalar(
+        select(PeriodOfCare.id)
+        .where(PeriodOfCare.case_id == ctx.record.id, PeriodOfCare.state == "looked_after")
+        .limit(1)
+    )
+    if open_period is not None:
+        return "This child is still looked after: record that care ceased first."
+    return None
+
+
 def end_plans_on_closure(ctx: TransitionContext) -> None:
     """Closing the case ends its open CIN plan the same day (nothing continues after closure,
     CIN census rule 8565), as an audited consequence in the same transaction."""
@@ -145,6 +190,9 @@ def end_plans_on_closure(ctx: TransitionContext) -> None:
     )
 
 
+_CLOSE_GUARDS = {CP_PLAN: _no_active_cp_plan, LOOKED_AFTER: _not_looked_after}
+
+
 def _close_from(state: str, who: frozenset[Role], note: str = "") -> Transition:
     return Transition(
         source=state,
@@ -154,8 +202,8 @@ def _close_from(state: str, who: frozenset[Role], note: str = "") -> Transition:
         description=f"Close the case with a CIN reason for closure (RC1-RC9){note}.",
         requires_reason=True,
         required_fields=("closure_reason",),
-        guard=_no_active_cp_plan if state == CP_PLAN else _closure_reason_allowed,
-        guard_field=None if state == CP_PLAN else "data.closure_reason",
+        guard=_CLOSE_GUARDS.get(state, _closure_reason_allowed),
+        guard_field=None if state in _CLOSE_GUARDS else "data.closure_reason",
         effect=_close,
     )
 
@@ -228,6 +276,7 @@ CASE_MACHINE = StateMachine(
         CIN_PLAN,
         CP_PLAN,
         LOOKED_AFTER,
+        CARE_LEAVER,
         CLOSED,
     ),
     transitions=(
@@ -298,9 +347,11 @@ CASE_MACHINE = StateMachine(
                 CIN_PLAN,
                 PRACTICE,
                 "A child in need plan starts (after an assessment, an enquiry or conference that "
-                "decided against a CP plan, or a review conference that ended the CP plan).",
+                "decided against a CP plan, a review conference that ended the CP plan, or a "
+                "return home from care).",
+                guard=_ceased_care if state == LOOKED_AFTER else None,
             )
-            for state in (ASSESSMENT, PROTECTION, CP_PLAN)
+            for state in (ASSESSMENT, PROTECTION, CP_PLAN, LOOKED_AFTER)
         ),
         Transition(
             PROTECTION,
@@ -315,16 +366,25 @@ CASE_MACHINE = StateMachine(
                 "become_looked_after",
                 LOOKED_AFTER,
                 PRACTICE,
-                "The child becomes looked after (recorded here until the children-in-care "
-                "module takes the case on).",
+                "The child becomes looked after: the children-in-care module starts a period of "
+                "care (or the decision is recorded and the period starts at the placement).",
             )
-            for state in (REFERRAL, ASSESSMENT, PROTECTION, CIN_PLAN, CP_PLAN)
+            for state in (REFERRAL, ASSESSMENT, PROTECTION, CIN_PLAN, CP_PLAN, CARE_LEAVER)
+        ),
+        Transition(
+            LOOKED_AFTER,
+            "become_care_leaver",
+            CARE_LEAVER,
+            PRACTICE,
+            "Care has ceased and the young person is a care leaver (eligible, relevant or former "
+            "relevant): leaving-care support continues on the case.",
+            guard=_ceased_care,
         ),
         _close_from(CONTACT, FRONT_DOOR),
         _close_from(REFERRAL, FRONT_DOOR),
         *(
             _close_from(state, MANAGERS, "; a team manager authorises the closure")
-            for state in (ASSESSMENT, PROTECTION, CIN_PLAN, CP_PLAN, LOOKED_AFTER)
+            for state in (ASSESSMENT, PROTECTION, CIN_PLAN, CP_PLAN, LOOKED_AFTER, CARE_LEAVER)
         ),
     ),
     on_transition=(refresh_deadlines, end_plans_on_closure),

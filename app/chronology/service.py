@@ -44,6 +44,71 @@ LABELS: dict[tuple[str, str], str] = {
     ("case", "close"): "Case closed",
     ("case", "allocated"): "Case allocated",
     ("case_note", "case_note_recorded"): "Case note recorded",
+    ("case", "become_care_leaver"): "Left care: leaving-care support continues",
+    ("iro_dispute", "escalate"): "IRO dispute escalated to the next stage",
+    ("iro_dispute", "respond"): "Manager responded to the IRO's dispute",
+    ("iro_dispute", "resolve"): "IRO dispute resolved",
+    ("iro_dispute", "refer_to_cafcass"): "IRO dispute referred to Cafcass",
+}
+#: Events of children in care, care leavers, the IRO service and the courts, by action (each of
+#: these names is written by one kind of record only).
+ACTION_LABELS: dict[str, str] = {
+    # statutory visits and missing episodes
+    "statutory_visit_recorded": "Statutory visit",
+    "statutory_visit_due_changed": "Statutory visit timescale changed",
+    "missing_episode_recorded": "Went missing or away from placement",
+    "missing_episode_returned": "Returned from missing or away",
+    "return_interview_recorded": "Return home interview recorded",
+    # plans, health and wellbeing
+    "care_plan_recorded": "Care plan recorded",
+    "care_plan_revised": "Care plan revised",
+    "placement_plan_recorded": "Placement plan recorded",
+    "placement_plan_revised": "Placement plan revised",
+    "permanence_plan_recorded": "Permanence plan recorded",
+    "permanence_plan_revised": "Permanence plan revised",
+    "pep_recorded": "Personal education plan recorded",
+    "pep_revised": "Personal education plan reviewed",
+    "health_assessment_initial_recorded": "Initial health assessment recorded",
+    "health_assessment_review_recorded": "Review health assessment recorded",
+    "dental_check_recorded": "Dental check recorded",
+    "sdq_recorded": "SDQ recorded",
+    "sdq_corrected": "SDQ corrected",
+    "substance_misuse_recorded": "Substance misuse recorded",
+    "conviction_recorded": "Conviction recorded",
+    # the IRO service
+    "iro_allocated": "IRO allocated",
+    "iro_reallocated": "IRO changed",
+    "iro_allocation_ended": "IRO allocation ended (care ceased)",
+    "iro_contact_recorded": "IRO monitoring contact recorded",
+    "cla_review_held": "Looked-after child's review held",
+    "cla_review_decisions_circulated": "Review decisions circulated",
+    "cla_review_record_completed": "Review record completed",
+    "cla_review_action_completed": "Review decision or recommendation completed",
+    "iro_dispute_raised": "IRO raised a dispute (informal resolution)",
+    # care leavers and permanence
+    "leaving_care_category_changed": "Leaving-care status changed",
+    "pathway_needs_assessment_recorded": "Pathway needs assessment recorded",
+    "pathway_plan_prepared": "Pathway plan prepared",
+    "pathway_plan_updated": "Pathway plan updated",
+    "pathway_plan_reviewed": "Pathway plan reviewed",
+    "personal_adviser_allocated": "Personal adviser allocated",
+    "care_leaver_contact_recorded": "Care leaver contact (in touch, activity, accommodation)",
+    "uasc_status_recorded": "UASC status recorded",
+    "motherhood_recorded": "Motherhood recorded",
+    "motherhood_corrected": "Motherhood corrected",
+    "adoption_decision_recorded": "Decision to place for adoption",
+    "adoption_milestones_recorded": "Adoption milestones recorded",
+    "adoption_order_recorded": "Adoption order made",
+    "adoption_decision_reversed": "Adoption decision reversed",
+    "permanence_order_recorded": "Special guardianship or child arrangements order recorded",
+    "previous_permanence_recorded": "Previous permanence recorded",
+    # legal planning and the courts
+    "legal_gateway_decision": "Legal gateway / planning meeting decision recorded",
+    "pre_proceedings_updated": "Letter before proceedings or family group conference recorded",
+    "pre_proceedings_meeting_held": "Pre-proceedings meeting held",
+    "court_hearing_recorded": "Court hearing recorded",
+    "interim_order_made": "Interim order made",
+    "proceedings_extended": "Court extended the 26-week time limit",
 }
 #: Not events in the child's life.
 LEFT_OUT = (DRAFT_STARTED,)
@@ -72,6 +137,8 @@ def label(subject_type: str, action: str) -> str:
     key = (subject_type, action)
     if key in LABELS:
         return LABELS[key]
+    if action in ACTION_LABELS:
+        return ACTION_LABELS[action]
     return _described().get(key) or action.replace("_", " ").capitalize()
 
 

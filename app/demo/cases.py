@@ -43,6 +43,8 @@ from app.calendar import (
 )
 from app.casenotes import service as note_service
 from app.cases import service as case_service
+from app.cases.codes import SWReason
+from app.cases.workflow import CARE_LEAVER, LOOKED_AFTER
 from app.cin import service as cin_service
 from app.cin.timescales import cin_review_due
 from app.contacts import service as contact_service
@@ -96,6 +98,8 @@ DESTINATIONS: Final[tuple[tuple[str, int], ...]] = (
     ("cp_plan", 8),  # a CP plan with core groups, visits and review conferences
     ("cp_step_down", 5),  # the plan ended at a review conference; a CIN plan followed
     ("cp_closed", 2),  # the plan ended and the team manager closed the case
+    ("looked_after", 7),  # in care: placements, visits, reviews, health, court (app.demo.care)
+    ("care_ceased", 3),  # in care for a while, then home (or to independence)
 )
 # How many calendar days back each story starts, so that it has (mostly) reached its end today.
 STARTS: Final[dict[str, tuple[int, int]]] = {
@@ -113,6 +117,8 @@ STARTS: Final[dict[str, tuple[int, int]]] = {
     "cp_step_down": (200, 560),
     "cp_closed": (300, 720),
     "pre_birth": (60, 120),
+    "looked_after": (30, 700),
+    "care_ceased": (150, 700),
 }
 #: The share of families with a contact, and of those with two or more children, the share whose
 #: contact names a sibling pair (decided differently: one referred, one advised or stepped down).
@@ -242,6 +248,7 @@ class DemoCaseCounts:
     contacts: int = 0
     cases: int = 0
     stopped_early: int = 0
+    disputes: int = 0
     by_destination: dict[str, int] = field(default_factory=dict)
 
 
@@ -424,6 +431,9 @@ class _Walker:
                 reason="Allocated for assessment"
                 if worker
                 else "Transferred to the team that holds the plan",
+                # A looked-after child's change of worker says why (SSDA903 SW_REASON): here,
+                # the usual transfer to the children-in-care or care leavers' team.
+                sw_reason=SWReason.TSPROC if case.state in (LOOKED_AFTER, CARE_LEAVER) else None,
             )
         )
 
@@ -872,6 +882,15 @@ class _Walker:
             self.allocate(story, cast.door_manager, case, cast.home, cast.worker)
         if cast.restricted and cast.worker is None:
             destination = "assessing"  # only the service manager sees this child
+        if destination in ("looked_after", "care_ceased", "care_leaver") and not cast.restricted:
+            self.looked_after(
+                story,
+                cast,
+                case,
+                ceases=destination == "care_ceased",
+                leaver=destination == "care_leaver",
+            )
+            return
         if not straight:
             story.after(rng, 0, 2)
         if destination == "assessing":
@@ -913,6 +932,77 @@ class _Walker:
         cp = self.icpc(story, cast, s47, held=held, pre_birth=destination == "pre_birth")
         ends = {"cp_step_down": "cin_plan", "cp_closed": "close"}.get(destination)
         self.cp_plan(story, cast, case, cp, ends=ends)
+
+    def looked_after(
+        self, story: _Story, cast: _Cast, case: Case, *, ceases: bool, leaver: bool = False
+    ) -> None:
+        """The child comes into care — in an emergency (police protection) straight from the
+        referral, or as the assessment's outcome — and the children-in-care team takes the case
+        on; :class:`app.demo.care.CareStory` walks the period of care."""
+        from app.demo.care import CIC_TEAM, LEAVERS_TEAM, CareStory
+
+        rng = self.rng
+        emergency = not leaver and rng.random() < 0.25
+        if not emergency:
+            story.after(rng, 0, 2)
+            self.assess(story, cast, case, outcome=AssessmentOutcome.looked_after, span=(5, 20))
+        walk = CareStory(self, story, cast, case)
+        born = walk.born
+        eighteen = (
+            born.replace(year=born.year + 18)
+            if (born.month, born.day) != (2, 29)
+            else (date(born.year + 18, 3, 1))
+        )
+        days_to_18 = (eighteen - story.day).days - 1
+        if days_to_18 < 30:
+            return  # too close to 18 to come into care in the demo
+        stay = rng.randint(120, 400) if ceases else None
+        if stay is not None or days_to_18 < (self.today - story.day).days:
+            stay = min(stay if stay is not None else days_to_18, days_to_18)
+
+        def on_the_team() -> None:
+            story.after(rng, 1, 4)
+            worker = self.worker(CIC_TEAM)
+            self.allocate(story, cast.manager, case, CIC_TEAM, worker)
+            cast.worker, cast.manager = worker, self.manager(CIC_TEAM)
+
+        try:
+            walk.walk(emergency=emergency, ceases_after=stay, handover=on_the_team)
+        except _Stop:
+            # Still in care today: now and then the IRO disputes the plan (IRO Handbook ch.5).
+            # The first two children still in care always have one, so the demo shows disputes.
+            in_care = walk.period is not None and walk.period.state == "looked_after"
+            wanted = self.counts.disputes < 2 or rng.random() < 0.2
+            if in_care and walk.iro is not None and wanted:
+                self.counts.disputes += 1
+                walk.dispute()
+            raise
+        if walk.period is None or walk.period.state == "looked_after":
+            return
+        if not leaver:
+            # Home from care: a child in need plan supports the return, or the case closes.
+            story.after(rng, 0, 5)
+            if rng.random() < 0.5:
+                story.at(
+                    lambda: cin_service.cin_plan_start(
+                        self.session,
+                        actor=self.as_(cast.worker or cast.manager),
+                        case_id=case.id,
+                        start_date=story.day,
+                    )
+                )
+                self.cin_plan(story, cast, case, start=story.day, close=rng.random() < 0.3)
+            else:
+                self.close(story, cast.manager, case, ReasonForClosure.SERVICES_CEASED)
+            return
+
+        def to_leavers() -> None:
+            story.after(rng, 1, 5)
+            worker = self.worker(LEAVERS_TEAM)
+            self.allocate(story, cast.manager, case, LEAVERS_TEAM, worker)
+            cast.worker, cast.manager = worker, self.manager(LEAVERS_TEAM)
+
+        walk.leave_care(handover=to_leavers)
 
     def _no_icpc(self, story: _Story, cast: _Cast, case: Case, s47_id: uuid.UUID) -> None:
         actor = cast.worker or cast.manager
@@ -1041,6 +1131,11 @@ def load_demo_cases(
     before = session.scalar(select(func.count()).select_from(Case)) or 0
     walker = _Walker(session, world=world, rng=rng)
     plans = _plans(world, _families(session, world.children), rng)
+    for young in world.young_people:
+        # In care from about 14 until 18, then a care leaver (app.demo.care).
+        assert young.date_of_birth is not None
+        came_in = young.date_of_birth + timedelta(days=14 * 365 + rng.randint(0, 500))
+        plans.append(_Plan([young], "care_leaver", (world.today - came_in).days))
     if progress is not None:
         progress("Cases", 0, len(plans))
     for done, plan in enumerate(plans, start=1):

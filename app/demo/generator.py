@@ -113,12 +113,14 @@ class DemoSummary:
     relationships: int = 0
     addresses: int = 0
     cases: int = 0
+    young_people: int = 0
 
     def describe(self) -> str:
         return (
             f"Demo data loaded for {self.council}: {self.teams} teams, "
             f"{self.users} staff accounts, "
             f"{self.children} children ({self.unborn} unborn, {self.restricted} restricted), "
+            f"{self.young_people} young people of 17 to 20 (care leavers), "
             f"{self.adults} adults, {self.relationships} relationships, "
             f"{self.addresses} addresses, {self.cases} cases."
         )
@@ -134,6 +136,8 @@ class DemoWorld:
     staff: dict[str, list[UserAccount]] = field(default_factory=dict)
     accounts: dict[Role, UserAccount] = field(default_factory=dict)
     children: list[Person] = field(default_factory=list)
+    # Young people of 17 to 20 who were in care as teenagers: the care leavers' stories.
+    young_people: list[Person] = field(default_factory=list)
 
 
 # (team name, kind, area, staff: (role, how many, manages the team)).
@@ -336,7 +340,7 @@ class _Builder:
         total = sum(n for *_, staff in TEAM_PLAN for _r, n, _m in staff) + 3
         # argon2 is deliberately slow: hash each role's demo password once and share the hash.
         hashes = {role: hash_password(_demo_password(role)) for role in Role}
-        joined = self.today - timedelta(days=3 * YEAR)
+        joined = self.today - timedelta(days=8 * YEAR)
         done = 0
         demo_taken: set[Role] = set()
         for name, kind, area, staff in TEAM_PLAN:
@@ -571,7 +575,7 @@ class _Builder:
     def _birthday(self, age_years: int, *, before: date) -> date:
         return before - timedelta(days=age_years * YEAR + self.rng.randint(0, YEAR - 1))
 
-    def family(self, size: int, *, unborn: bool) -> None:
+    def family(self, size: int, *, unborn: bool, eldest_age: int | None = None) -> None:
         rng = self.rng
         last = rng.choice(names.FAMILY_SURNAMES)
         traits = _Traits(
@@ -582,7 +586,7 @@ class _Builder:
 
         # Children, eldest first, one to four years apart; the youngest may not be born yet.
         births: list[date | None] = []
-        age = rng.randint(0, 17)
+        age = rng.randint(0, 17) if eldest_age is None else eldest_age
         for _ in range(size - 1 if unborn else size):
             births.append(self._birthday(max(age, 0), before=self.today))
             age -= rng.randint(1, 4)
@@ -703,6 +707,18 @@ class _Builder:
         self.flush()
         self._restrict(1 + wanted // 75)
 
+    def young_people(self, wanted: int) -> None:
+        """Young people of 17 to 20, each with their family, for the care leavers' stories
+        (they are not given the children's front-door stories)."""
+        for _ in range(wanted):
+            before = len(self.world.children)
+            self.family(1, unborn=False, eldest_age=self.rng.randint(17, 20))
+            self.world.young_people.extend(self.world.children[before:])
+            self.summary.children -= len(self.world.children) - before
+            self.summary.young_people += len(self.world.children) - before
+            del self.world.children[before:]
+        self.flush()
+
     def _restrict(self, how_many: int) -> None:
         """Restrict a few records (as for a staff member's child): only named users see them."""
         born = [c for c in self.world.children if c.date_of_birth is not None]
@@ -771,6 +787,7 @@ def load_demo_data(
     builder = _Builder(session, seed=seed, settings=settings, progress=progress)
     builder.organisation()
     builder.people(children)
+    builder.young_people(max(2, children // 40))
 
     from app.demo.cases import load_demo_cases
 

@@ -1,6 +1,21 @@
 """THE model: one Base, one module per aggregate, all imported here so Alembic sees every table."""
 
-from app.models import assessments, casenotes, cin, frontdoor, protection  # noqa: F401
+from app.models import (  # noqa: F401
+    assessments,
+    care,
+    careplans,
+    casenotes,
+    cin,
+    frontdoor,
+    health,
+    iro,
+    leavingcare,
+    legal,
+    missing,
+    permanence,
+    protection,
+    visits,
+)
 from app.models.audit import AccessLog, CaseEvent, ChangeLog
 from app.models.base import Base
 from app.models.cases import Allocation, Case

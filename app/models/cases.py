@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
+from app.cases.codes import SWReason
 from app.core_types import ReasonForClosure
 from app.models.base import Base, IdMixin, StrEnumType, TimestampMixin, UTCDateTime
 from app.models.org import Team, UserAccount
@@ -69,3 +70,6 @@ class Allocation(IdMixin, Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reason: Mapped[str | None] = mapped_column(String(200))
     allocated_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    # SSDA903 SW_REASON of the social worker episode this allocation starts (why the worker
+    # changed); recorded for looked-after children (validator rules SW03, SW15).
+    sw_reason: Mapped[SWReason | None] = mapped_column(StrEnumType(SWReason, 6))

@@ -38,6 +38,15 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "user:write": frozenset({R.administrator}),
     "token:write": frozenset({R.administrator}),
     "audit:verify": frozenset({R.administrator, R.service_manager}),
+    # The IRO service (s.25A Children Act 1989): IROs chair and record looked-after children's
+    # reviews, keep monitoring contacts and raise disputes; managers allocate IROs and answer
+    # disputes. Dashboards and timeliness figures are for every practitioner.
+    "iro:read": PRACTITIONERS,
+    "iro:write": frozenset({R.iro}) | MANAGERS,
+    "iro:allocate": MANAGERS,
+    "cla_review:write": frozenset({R.iro}) | MANAGERS,
+    # A review's decisions are mostly owned by the social worker; the IRO tracks them to the end.
+    "cla_review_action:complete": CASE_WRITERS | frozenset({R.iro}),
 }
 
 

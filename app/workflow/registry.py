@@ -11,10 +11,13 @@ from app.workflow.engine import StateMachine
 def all_machines() -> tuple[StateMachine, ...]:
     """Each declared machine once, in the order the README shows them (add new ones here)."""
     from app.assessments.workflow import ASSESSMENT_MACHINE
+    from app.care.workflow import PERIOD_OF_CARE_MACHINE
     from app.casenotes.workflow import NOTE_MACHINE
     from app.cases.workflow import CASE_MACHINE
     from app.cin.workflow import CIN_PLAN_MACHINE
     from app.contacts.workflow import CONTACT_MACHINE
+    from app.iro.workflow import CLA_REVIEW_MACHINE, IRO_DISPUTE_MACHINE
+    from app.legal.workflow import CARE_PROCEEDINGS_MACHINE, PRE_PROCEEDINGS_MACHINE
     from app.protection.workflow import CP_PLAN_MACHINE, S47_MACHINE
     from app.referrals.workflow import REFERRAL_MACHINE
 
@@ -26,5 +29,10 @@ def all_machines() -> tuple[StateMachine, ...]:
         S47_MACHINE,
         CP_PLAN_MACHINE,
         CIN_PLAN_MACHINE,
+        PERIOD_OF_CARE_MACHINE,
+        CLA_REVIEW_MACHINE,
+        IRO_DISPUTE_MACHINE,
+        PRE_PROCEEDINGS_MACHINE,
+        CARE_PROCEEDINGS_MACHINE,
         NOTE_MACHINE,
     )

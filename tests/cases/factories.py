@@ -13,6 +13,7 @@ from app import clock
 from app.cases import service as case_service
 from app.cases.workflow import (
     ASSESSMENT,
+    CARE_LEAVER,
     CIN_PLAN,
     CLOSED,
     CONTACT,
@@ -37,6 +38,12 @@ PATH_TO: dict[str, tuple[str, ...]] = {
     CIN_PLAN: ("accept_referral", "start_assessment", "start_cin_plan"),
     CP_PLAN: ("accept_referral", "start_strategy", "start_cp_plan"),
     LOOKED_AFTER: ("accept_referral", "start_assessment", "become_looked_after"),
+    CARE_LEAVER: (
+        "accept_referral",
+        "start_assessment",
+        "become_looked_after",
+        "become_care_leaver",
+    ),
     CLOSED: ("nfa_contact",),
 }
 PAYLOAD: dict[str, dict[str, Any]] = {
@@ -46,6 +53,7 @@ PAYLOAD: dict[str, dict[str, Any]] = {
     "start_cin_plan": {},
     "start_cp_plan": {},
     "become_looked_after": {},
+    "become_care_leaver": {},
     "nfa_contact": {"reason": "Universal services are meeting the child's needs."},
     "referral_nfa": {"reason": "The referral shows no need for social care services."},
     "conclude_enquiry": {"reason": "The section 47 enquiry found no continuing risk of harm."},

@@ -37,6 +37,7 @@ from app.models import (
     Case,
     CaseEvent,
     Deadline,
+    DeadlineKind,
     DeadlineStatus,
     Person,
     PersonKind,
@@ -50,8 +51,11 @@ from app.models import (
     UserAccount,
 )
 from app.models.assessments import Assessment
+from app.models.care import LegalStatusRecord, PeriodOfCare, Placement
 from app.models.cin import CINPlan
 from app.models.frontdoor import Contact, ContactChild, ContactOutcome, Referral
+from app.models.iro import CLAReview, IROAllocation, IRODispute
+from app.models.leavingcare import LeavingCareContact
 from app.models.protection import CPConference, CPPlan
 from app.security.authn import principal_for_user
 from app.security.passwords import verify_password
@@ -135,9 +139,10 @@ def _fingerprint(db: Session) -> dict[str, Any]:
         ).order_by(Case.child_id, Case.opened_date)
     ).all()
     deadlines = sorted(
-        (str(d.kind), d.start_date, d.due_date, d.met_date, d.stopped_date)
-        for d in db.scalars(select(Deadline))
-    )
+        ((str(d.kind), d.start_date, d.due_date, d.met_date, d.stopped_date)
+         for d in db.scalars(select(Deadline))),
+        key=str,  # met and stopped dates may be None
+    )  # fmt: skip
     return {
         "people": people,
         "users": users,
@@ -174,7 +179,10 @@ def test_the_summary_counts_what_was_written(db: Session, demo_settings: Setting
     with clock.frozen_at(LOAD_AT):
         summary = load_demo_data(db, seed=SEED, children=CHILDREN, settings=demo_settings)
     kinds = Counter(db.scalars(select(Person.kind)))
-    assert summary.children == kinds[PersonKind.child] == CHILDREN
+    # Young people who left care are the subjects of records too (kind child), counted apart.
+    assert summary.children == CHILDREN
+    assert summary.young_people > 0
+    assert kinds[PersonKind.child] == CHILDREN + summary.young_people
     assert summary.adults == kinds[PersonKind.adult]
     assert summary.users == db.scalar(select(func.count()).select_from(UserAccount))
     assert summary.cases == db.scalar(select(func.count()).select_from(Case))
@@ -235,11 +243,14 @@ def test_unborn_children_have_an_expected_date_and_sex_u(loaded: Session) -> Non
 
 def test_born_children_are_children(loaded: Session) -> None:
     today = LOAD_AT.date()
+    # Young people of 18 to 20 are records' subjects only as care leavers.
+    in_care = set(loaded.scalars(select(PeriodOfCare.child_id)))
     for child in loaded.scalars(select(Person).where(Person.date_of_birth.is_not(None))):
         assert child.date_of_birth is not None
         assert child.date_of_birth <= today
         if child.kind is PersonKind.child:
-            assert (today - child.date_of_birth).days < 18 * 366
+            assert (today - child.date_of_birth).days < 18 * 366 or child.id in in_care
+            assert (today - child.date_of_birth).days < 21 * 366
             assert child.sex in (Sex.FEMALE, Sex.MALE)
             assert child.disabilities
         else:
@@ -356,6 +367,8 @@ def test_cases_in_every_state_through_the_service(loaded: Session) -> None:
         "protection",
         "cin_plan",
         "cp_plan",
+        "looked_after",
+        "care_leaver",
         "closed",
     }
     with_case = loaded.scalar(select(func.count(func.distinct(Case.child_id))))
@@ -530,3 +543,39 @@ def test_closures_after_assessment_are_by_managers(loaded: Session) -> None:
     for e in closes:
         assert e.actor_id is not None
         assert users[e.actor_id].role in (Role.team_manager, Role.service_manager)
+
+
+def test_children_in_care_care_leavers_and_the_iro_service_are_in_the_demo(
+    loaded: Session,
+) -> None:
+    """Issue 4's demo: children in care across placements and legal statuses, moves, reviews on
+    time and late, IRO allocations, care leavers of 17 to 20, disputes in progress."""
+    periods = loaded.scalars(select(PeriodOfCare)).all()
+    assert len(periods) >= 4
+    assert {p.state for p in periods} == {"looked_after", "ceased"}
+    placements = loaded.scalars(select(Placement)).all()
+    assert len({p.placement_type for p in placements}) >= 3
+    assert any(p.end_reason is not None for p in placements), "some children moved"
+    statuses = {s.legal_status for s in loaded.scalars(select(LegalStatusRecord))}
+    assert len(statuses) >= 2
+    in_care = {p.child_id for p in periods if p.state == "looked_after"}
+    allocated = set(loaded.scalars(select(IROAllocation.child_id)))
+    assert in_care <= allocated, "every child in care has an IRO"
+    reviews = loaded.scalars(select(CLAReview)).all()
+    assert reviews
+    assert all(r.chair_id is not None for r in reviews)
+    review_deadlines = loaded.scalars(
+        select(Deadline).where(
+            Deadline.kind.in_(
+                (DeadlineKind.cla_review_first, DeadlineKind.cla_review_second,
+                 DeadlineKind.cla_review)
+            ),
+            Deadline.met_date.is_not(None),
+        )
+    ).all()  # fmt: skip
+    assert any(d.met_date is not None and d.met_date <= d.due_date for d in review_deadlines)
+    leavers = loaded.scalars(select(Case).where(Case.state == "care_leaver")).all()
+    assert leavers, "young people who left care at 18"
+    assert loaded.scalar(select(func.count()).select_from(LeavingCareContact))
+    assert (loaded.scalar(select(func.count()).select_from(IRODispute)) or 0) >= 1
+    assert verify_chains(loaded) is None

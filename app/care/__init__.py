@@ -1,0 +1,1 @@
+"""Children in care: periods of care, legal statuses, placements and the SSDA903 episodes."""
