@@ -42,10 +42,12 @@ db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True
 users_app = typer.Typer(help="Local staff accounts.", no_args_is_help=True)
 audit_app = typer.Typer(help="The append-only audit trail.", no_args_is_help=True)
 workflow_app = typer.Typer(help="The declared state machines.", no_args_is_help=True)
+care_app = typer.Typer(help="Children in care and care leavers.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(workflow_app, name="workflow")
+app.add_typer(care_app, name="care")
 
 # No markup, no highlighting, no hard wrapping: messages carry URLs, paths and exception text that
 # must come out exactly as they are (and be greppable in logs).
@@ -518,6 +520,19 @@ def audit_verify() -> None:
             f"Audit chain broken: case {broken.case_id}, event {broken.seq}: {broken.problem}."
         )
     console.print(f"OK: {events} case events in {cases} case chains verify.")
+
+
+@care_app.command("refresh")
+def care_refresh() -> None:
+    """The daily job: open the clocks that start on a birthday (rule 26: an eligible child's
+    pathway needs assessment, 3 months after the 16th birthday). Run it once a day (cron, a
+    systemd timer or the platform's scheduler); running it twice changes nothing."""
+    from app.leavingcare.service import leaving_care_refresh_due
+
+    settings = _settings()
+    with _database(settings) as engine, _unit_of_work(engine) as session:
+        looked_at = leaving_care_refresh_due(session)
+    console.print(f"OK: leaving-care status refreshed for {looked_at} young people.")
 
 
 @workflow_app.command("diagram")

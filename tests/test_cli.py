@@ -249,3 +249,12 @@ def test_openapi_writes_the_document(cli: Cli, tmp_path: Path) -> None:
     document = json.loads(written)
     assert document["openapi"].startswith("3.")
     assert "/health" in document["paths"]
+
+
+def test_care_refresh_runs_the_daily_leaving_care_job(migrated: Cli) -> None:
+    migrated("demo-data", "--children", "24")
+    first = migrated("care", "refresh")
+    assert first.output.startswith("OK: leaving-care status refreshed for ")
+    events = migrated.count(CaseEvent)
+    migrated("care", "refresh")
+    assert migrated.count(CaseEvent) == events, "a second run the same day changes nothing"

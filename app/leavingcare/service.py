@@ -333,6 +333,25 @@ def leaving_care_refresh(
     return status
 
 
+def leaving_care_refresh_due(session: Session) -> int:
+    """The daily job (``casework care refresh``): refresh every young person whose leaving-care
+    category can change without any record changing — children looked after now who are 16 or
+    over (an eligible child's needs assessment is due 3 months after the 16th birthday, rule 26)
+    and young people already in the leaving-care cohort (relevant turns former relevant at 18).
+    Idempotent: a second run the same day changes nothing. Returns how many were looked at."""
+    sixteen_ago = add_months(clock.today(), -16 * 12)
+    in_care_16 = select(PeriodOfCare.child_id).where(
+        PeriodOfCare.state == "looked_after",
+        PeriodOfCare.child_id == Person.id,
+        Person.date_of_birth <= sixteen_ago,
+    )
+    cohort = select(LeavingCareStatus.child_id)
+    child_ids = set(session.scalars(in_care_16)) | set(session.scalars(cohort))
+    for child_id in sorted(child_ids):
+        leaving_care_refresh(session, actor=None, child_id=child_id)
+    return len(child_ids)
+
+
 def on_care_ceased(session: Session, *, actor: Principal, period: PeriodOfCare) -> None:
     """Care has ceased (called by :mod:`app.care.hooks` inside the ceasing transaction): check the
     permanence records agree with the reason (:mod:`app.permanence`), record the young person's

@@ -425,3 +425,20 @@ def test_a_refused_write_leaves_nothing_behind(client: TestClient, db: Session) 
 def test_principal_helper_is_a_practitioner(db: Session) -> None:
     cast = young_person_cast(db)
     assert principal(db, cast.social_worker).user_id == cast.social_worker.id
+
+
+def test_the_daily_refresh_finds_a_girl_who_turned_sixteen_in_care_and_opens_rule_26_once(
+    db: Session,
+) -> None:
+    """No record changes on a 16th birthday: ``casework care refresh`` (daily) is what opens the
+    needs-assessment clock of a child who became eligible that day."""
+    cast = young_person_cast(db)
+    in_care_since(db, cast, date(2025, 1, 6))
+    with clock.frozen_at(noon(date(2025, 6, 14))):
+        leaving_care_service.leaving_care_refresh_due(db)
+    assert _deadlines(db, cast.child.id, DeadlineKind.pathway_needs_assessment) == []
+    with clock.frozen_at(noon(SIXTEEN)):
+        assert leaving_care_service.leaving_care_refresh_due(db) >= 1
+        leaving_care_service.leaving_care_refresh_due(db)
+    (needs,) = _deadlines(db, cast.child.id, DeadlineKind.pathway_needs_assessment)
+    assert needs.due_date == date(2025, 9, 15)
