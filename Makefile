@@ -16,12 +16,18 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# The DfE's validators pin an old pandas: they get their own environment, used by the tests and by
+# `casework returns check` (never imported by the service).
+VALIDATORS := .validators
+VALIDATORS_STAMP := $(VALIDATORS)/.installed
+VALIDATOR_PACKAGES := csc-validator-be-cin==0.1.13 csc-validator-be-903==0.1.17
 
-.PHONY: help run test lint typecheck pytest-sqlite pytest-postgresql openapi clean clean-db
+.PHONY: help run test validators lint typecheck pytest-sqlite pytest-postgresql openapi clean clean-db
 
 help:
 	@echo "make run        install, migrate the embedded database, load demo data once, serve on http://$(HOST):$(PORT)"
 	@echo "make test       ruff, mypy (strict), then pytest on SQLite and on PostgreSQL"
+	@echo "make validators install the DfE validators in .validators (tests and returns check)"
 	@echo "make lint       ruff format --check and ruff check"
 	@echo "make typecheck  mypy --strict"
 	@echo "make openapi    regenerate openapi/openapi.json"
@@ -53,6 +59,14 @@ run: $(RUN_STAMP)
 	$(BIN)/casework demo-data --if-empty
 	$(BIN)/casework serve --host $(HOST) --port $(PORT)
 
+$(VALIDATORS_STAMP): Makefile | $(BIN)/python
+	@echo "Installing the DfE validators in $(VALIDATORS): $(VALIDATOR_PACKAGES)"
+	$(BIN)/python -m venv --clear $(VALIDATORS)
+	$(VALIDATORS)/bin/python -m pip install --quiet --disable-pip-version-check $(VALIDATOR_PACKAGES)
+	@touch $@
+
+validators: $(VALIDATORS_STAMP)
+
 lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
@@ -62,12 +76,12 @@ typecheck: $(DEV_STAMP)
 
 # Each pass says which database it runs on. pytest's own exit code is kept (5, "no tests
 # collected", fails the build like any other failure).
-pytest-sqlite: $(DEV_STAMP)
+pytest-sqlite: $(DEV_STAMP) $(VALIDATORS_STAMP)
 	@echo
 	@echo "================ pytest on SQLite (embedded) ================"
 	CASEWORK_TEST_BACKEND=sqlite $(BIN)/pytest $(PYTEST_ARGS)
 
-pytest-postgresql: $(DEV_STAMP)
+pytest-postgresql: $(DEV_STAMP) $(VALIDATORS_STAMP)
 	@echo
 	@echo "================ pytest on PostgreSQL ================"
 	CASEWORK_TEST_BACKEND=postgresql $(BIN)/pytest $(PYTEST_ARGS)
@@ -80,7 +94,7 @@ openapi: $(RUN_STAMP)
 	$(BIN)/casework openapi --out openapi/openapi.json
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist *.egg-info
+	rm -rf $(VENV) $(VALIDATORS) .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist *.egg-info
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
 
 clean-db:

@@ -48,6 +48,10 @@ app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(workflow_app, name="workflow")
 app.add_typer(care_app, name="care")
+from app.returns.cli import import_app, returns_app  # noqa: E402
+
+app.add_typer(returns_app, name="returns")
+app.add_typer(import_app, name="import")
 
 # No markup, no highlighting, no hard wrapping: messages carry URLs, paths and exception text that
 # must come out exactly as they are (and be greppable in logs).
@@ -367,12 +371,39 @@ def demo_data(
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Do nothing when any user account exists.")
     ] = False,
-    children: Annotated[int, typer.Option(min=1, help="How many children to create.")] = 300,
+    children: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="How many children to create; with --scale, the children in need on the day of "
+            "loading (6000 = a Birmingham-sized council).",
+        ),
+    ] = 300,
+    scale: Annotated[
+        bool,
+        typer.Option(
+            "--scale",
+            help="Council scale: bulk-generate a caseload whose volumes and mixes follow the DfE "
+            "statistics (minutes for a Birmingham-sized year), instead of walking a few hundred "
+            "cases through the services.",
+        ),
+    ] = False,
+    years: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=10, help="Years of history before today; implies --scale (default 1)."
+        ),
+    ] = None,
 ) -> None:
     """Load a fictional council: teams, workers (one demo account per role), children, families."""
     from app.demo import DemoDataRefused, demo_data_loaded, load_demo_data
+    from app.demo.scale import load_scale_data
     from app.models import UserAccount
 
+    # `--children N --years Y` is the council-scale generator (issue 5); `--scale` alone gives it
+    # one year of history.
+    scale = scale or years is not None
+    years = years or 1
     settings = _settings()
     with _database(settings) as engine:
         with _unit_of_work(engine) as session:
@@ -404,8 +435,19 @@ def demo_data(
                         tasks[step] = progress.add_task(step, total=total)
                     progress.update(tasks[step], completed=done, total=total)
 
-                summary = load_demo_data(
-                    session, seed=seed, children=children, progress=report, settings=settings
+                summary = (
+                    load_scale_data(
+                        session,
+                        seed=seed,
+                        children=children,
+                        years=years,
+                        progress=report,
+                        settings=settings,
+                    )
+                    if scale
+                    else load_demo_data(
+                        session, seed=seed, children=children, progress=report, settings=settings
+                    )
                 )
         except DemoDataRefused as exc:
             raise _fail(str(exc)) from None

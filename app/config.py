@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     # The council: DfE 3-digit LA code (Birmingham is 330) and name, used by returns and demo data.
     la_code: str = Field(default="330", pattern=r"^\d{3}$")
     la_name: str = "Casework Demo Council"
+    # Statutory returns: the CIN census header names the software that produced it (SoftwareCode,
+    # Release). The DfE validators (csc-validator-be-cin / -903) pin an old pandas, so they live in
+    # a separate environment; this is its interpreter (default: .validators/bin/python, made by
+    # `make validators`). Without it `casework returns check` says how to install them.
+    software_code: str = Field(default="Casework", min_length=1, max_length=40)
+    software_release: str = Field(default="0.1.0", min_length=1, max_length=20)
+    validators_python: str | None = None
     # Local timescales (rules marked L in shared/domain/timescales.md), configurable per council.
     contact_decision_red_hours: int = Field(default=4, ge=1)
     contact_decision_amber_days: int = Field(default=1, ge=0)

@@ -24,6 +24,7 @@ from app.people.api import router as people_router
 from app.permanence.api import router as permanence_router
 from app.protection.api import router as protection_router
 from app.referrals.api import router as referrals_router
+from app.returns.api import router as returns_router
 from app.security.api import router as security_router
 from app.visits.api import router as visits_router
 from app.worklist.api import router as worklist_router
@@ -53,5 +54,6 @@ for _router in (
     worklist_router,
     deadlines_router,
     audit_router,
+    returns_router,
 ):
     api_router.include_router(_router)

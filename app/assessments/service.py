@@ -24,7 +24,7 @@ from app.assessments.timescales import case_assessment_due, case_referral_date
 from app.assessments.workflow import ASSESSMENT_MACHINE, AUTHORISED, IN_PROGRESS
 from app.audit.service import case_event_append, change_log_append, diff, to_jsonable
 from app.cases import service as case_service
-from app.cases.workflow import ASSESSMENT, PROTECTION
+from app.cases.workflow import ASSESSMENT, PROTECTION, episode_went_beyond_assessment
 from app.cin import service as cin_service
 from app.core_types import ReasonForClosure
 from app.deadlines import service as deadline_service
@@ -412,6 +412,10 @@ def _take_outcome(
             if outcome is AssessmentOutcome.no_further_action
             else ReasonForClosure.CLOSED_AFTER_ASSESSMENT_EARLY_HELP
         )
+        if episode_went_beyond_assessment(session, case.id):
+            # CIN 2990: an episode that had a s47 enquiry or a plan did not close "after
+            # assessment"; services ceased (RC7).
+            code = ReasonForClosure.SERVICES_CEASED
         case_service.case_transition(
             session,
             actor=actor,

@@ -241,7 +241,8 @@ def case_open(
     )
     if already_open is not None:
         raise Conflict(
-            f"This child already has an open case ({already_open}); record the contact there.",
+            f"This child already has an open case ({already_open}); record the contact there "
+            "(CIN census rules 8815/8816: one open episode at a time).",
             code="case_already_open",
             existing_case_id=str(already_open),
         )

@@ -19,10 +19,12 @@ whatever is still open.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.core_types import ReasonForClosure
 from app.deadlines import rules
@@ -70,6 +72,18 @@ AFTER_ASSESSMENT_ONLY = frozenset(
 NFA_CONTACT_REASON = ReasonForClosure.SERVICES_CEASED
 
 
+def episode_went_beyond_assessment(session: Session, case_id: uuid.UUID) -> bool:
+    """Whether the episode had a section 47 enquiry, a conference, a CP plan or a CIN plan: then
+    it did not close "after assessment" (CIN census rule 2990 refuses RC8/RC9 with any of them)."""
+    from app.models.cin import CINPlan
+    from app.models.protection import CPConference, CPPlan, S47Enquiry
+
+    return any(
+        session.scalar(select(model.id).where(model.case_id == case_id).limit(1)) is not None
+        for model in (S47Enquiry, CPConference, CPPlan, CINPlan)
+    )
+
+
 def _closure_reason_allowed(ctx: GuardContext) -> str | None:
     raw = ctx.data.get("closure_reason")
     try:
@@ -81,6 +95,11 @@ def _closure_reason_allowed(ctx: GuardContext) -> str | None:
         return (
             f"{code.value} means 'closed after assessment', but this case has had no assessment "
             "(CIN census rule 8825Q); choose another reason."
+        )
+    if code in AFTER_ASSESSMENT_ONLY and episode_went_beyond_assessment(ctx.session, ctx.record.id):
+        return (
+            f"{code.value} means 'closed after assessment', but this episode went on to a section "
+            "47 enquiry, a conference or a plan (CIN census rule 2990); use RC7 or another reason."
         )
     return None
 
@@ -202,6 +221,13 @@ def _close_from(state: str, who: frozenset[Role], note: str = "") -> Transition:
         description=f"Close the case with a CIN reason for closure (RC1-RC9){note}.",
         requires_reason=True,
         required_fields=("closure_reason",),
+        required_messages=(
+            (
+                "closure_reason",
+                "A closed case needs its CIN reason for closure, RC1-RC9 (CIN census rules "
+                "8805/8810: a closure date and a reason go together).",
+            ),
+        ),
         guard=_CLOSE_GUARDS.get(state, _closure_reason_allowed),
         guard_field=None if state in _CLOSE_GUARDS else "data.closure_reason",
         effect=_close,

@@ -52,18 +52,21 @@ from app.care.schemas import (
 from app.careplans import service as plan_service
 from app.careplans.schemas import PlacementPlanCreate, PlanVersionCreate
 from app.config import get_settings
-from app.core_types import PrimaryNeed
+from app.core_types import PrimaryNeed, Sex
 from app.health import service as health_service
 from app.health.schemas import DentalCheckCreate, HealthAssessmentCreate, SDQCreate
+from app.health.service import birthday, year_end_of, year_start_of
 from app.iro import reviews as review_service
 from app.iro import service as iro_service
 from app.leavingcare import service as leaving_service
 from app.leavingcare.codes import Accommodation, Activity, InTouch
+from app.leavingcare.service import WINDOW_AFTER_MONTHS, WINDOW_BEFORE_MONTHS
 from app.legal import service as legal_service
 from app.missing import service as missing_service
 from app.models import Case, Deadline, DeadlineKind, Person, Role, UserAccount
 from app.models.care import CareEntryRoute, PeriodOfCare
 from app.models.careplans import CLAPlan, PermanenceOption, PlanKind
+from app.models.health import SDQReason
 from app.models.iro import (
     CLAReview,
     CLAReviewAction,
@@ -80,6 +83,9 @@ from app.models.legal import (
     InterimOrderKind,
 )
 from app.models.missing import MissingKind, ReturnInterviewResponse
+from app.models.permanence import Motherhood
+from app.permanence import service as permanence_service
+from app.permanence.codes import PreviousPermanence
 from app.visits import service as visit_service
 
 if TYPE_CHECKING:
@@ -213,6 +219,8 @@ class CareStory:
         self.iro: UserAccount | None = None
         self.carer_count = 0
         self.proceedings: CareProceedings | None = None
+        #: Where the child lived before care (SSDA903 HOME_POST): the same for every placement.
+        self.home_postcode: str | None = None
 
     # --- who ---------------------------------------------------------------------------------
 
@@ -229,13 +237,20 @@ class CareStory:
         band = "baby" if age < 1 else "child" if age < 12 else "teen" if age < 16 else "older"
         place, provider = _weighted(self.rng, tuple(((p, pr), w) for p, pr, w in PLACEMENTS[band]))
         self.carer_count += 1
-        # The council's own carers live in its area (SSDA903 rule 1015); agencies' may not.
-        out_of_area = provider is not PlacementProvider.PR1 and self.rng.random() < 0.3
-        la, postcode = (
-            self.rng.choice(OUT_OF_AREA)
-            if out_of_area
-            else (get_settings().la_code, self.rng.choice(POSTCODES_IN_AREA))
-        )
+        if self.home_postcode is None:
+            self.home_postcode = self.rng.choice(POSTCODES_IN_AREA)
+        home = self.home_postcode
+        if place is PlacementType.P1:
+            # Placed with parents: at home, the one placement whose postcode is the home's
+            # (SSDA903 rule 392d).
+            la, postcode = get_settings().la_code, home
+        elif provider is not PlacementProvider.PR1 and self.rng.random() < 0.3:
+            # The council's own carers live in its area (SSDA903 rule 1015); agencies' may not.
+            la, postcode = self.rng.choice(OUT_OF_AREA)
+        else:
+            # Anywhere in the area but the child's home (rule 392d).
+            away = [p for p in POSTCODES_IN_AREA if p != home]
+            la, postcode = get_settings().la_code, self.rng.choice(away)
         # Registered provision has an Ofsted URN (SSDA903 rule 218): children's homes "SC" and
         # six digits, fostering agencies seven digits.
         urn = None
@@ -249,7 +264,7 @@ class CareStory:
             ofsted_urn=urn,
             carer_name="Parents" if place is PlacementType.P1 else "Demo carers (fictional)",
             carer_key=f"demo-carer-{self.child.id.hex[:8]}-{self.carer_count}",
-            home_postcode=self.rng.choice(POSTCODES_IN_AREA),
+            home_postcode=home,
             placement_postcode=postcode,
             placement_la_code=la,
             intended_until_18=place in (PlacementType.U1, PlacementType.U4),
@@ -287,6 +302,8 @@ class CareStory:
             )
         )
         self.period = period
+        self.previous_permanence(period)
+        self.motherhood()
         if status is LegalStatus.INTERIM_CARE_ORDER:
             self.issue_proceedings(day)
         if emergency:
@@ -294,6 +311,10 @@ class CareStory:
             # applies for an interim care order, or the parents agree to accommodation.
             follow = add_working_days(day, rng.randint(1, 2))
             court = rng.random() < 0.6
+            if (follow - day).days > 3:
+                # No court sits within the 72 hours (a bank holiday weekend): the parents agree
+                # to accommodation the next day (SSDA903 rule 361: L1 lasts 3 days at most).
+                follow, court = day + timedelta(days=1), False
             self.events.append(
                 _Event(
                     follow,
@@ -302,6 +323,58 @@ class CareStory:
                 )
             )
         return period
+
+    def previous_permanence(self, period: PeriodOfCare) -> None:
+        """Whether the child had left care before through a permanence order (SSDA903 PrevPerm,
+        rule 630: asked of every child starting a period of care). Most had not; in the demo 3 in
+        100 come back after a special guardianship order broke down."""
+        rng, day = self.rng, period.start_date
+        before = (day - self.born).days
+        if before > 3 * 365 and rng.random() < 0.03:
+            # The order was made a year or more after birth and a year or more before this care.
+            order = self.born + timedelta(days=rng.randint(365, before - 365))
+            prev, la, when = (
+                PreviousPermanence.SPECIAL_GUARDIANSHIP,
+                get_settings().la_code,
+                order.strftime("%d/%m/%Y"),
+            )
+        else:
+            prev, la, when = PreviousPermanence.NONE, None, None
+        self.story.at(
+            lambda: permanence_service.prev_perm_set(
+                self.session,
+                actor=self.walker.as_(self.worker()),
+                period_id=period.id,
+                expected_version=None,
+                prev_perm=prev,
+                la_perm=la,
+                date_perm=when,
+            )
+        )
+
+    def motherhood(self) -> None:
+        """A looked-after girl is asked whether she is a mother (SSDA903 MOTHER; rule 393 wants
+        it for every looked-after girl, and the return says 0 for those under 10 on 31 March):
+        asked at the start of care of any girl 10 or over by the end of this year."""
+        if self.child.sex is not Sex.FEMALE:
+            return
+        if age_on(self.born, year_end_of(self.walker.today)) < 10:
+            return
+        known = self.session.scalar(
+            select(Motherhood.id).where(Motherhood.child_id == self.child.id)
+        )
+        if known is not None:
+            return  # asked in an earlier period of care
+        self.story.at(
+            lambda: permanence_service.motherhood_set(
+                self.session,
+                actor=self.walker.as_(self.worker()),
+                child_id=self.child.id,
+                expected_version=None,
+                is_mother=False,
+                first_child_birth_date=None,
+            )
+        )
 
     def issue_proceedings(self, day: date) -> None:
         """An application for a care order, an interim care order the same day, hearings, and a
@@ -360,6 +433,7 @@ class CareStory:
             # An eligible child's needs assessment is due 3 months after the 16th birthday
             # (rule 26): the leaving-care status is refreshed on the birthday.
             self.events.append(_Event(sixteen, "refresh"))
+        self.plan_sdqs(start, horizon)
         if span > 40:
             moves = _weighted(rng, ((0, 55), (1, 30), (2, 10), (3, 5)))
             for _ in range(moves):
@@ -374,6 +448,25 @@ class CareStory:
                     _Event(start + timedelta(days=rng.randint(10, span)), "iro_contact")
                 )
 
+    def plan_sdqs(self, start: date, horizon: date) -> None:
+        """The carer's SDQ, once in each year (1 April to 31 March) the child is looked after
+        and of SDQ age: 4 by the year's end, not yet 17 at its start (SSDA903 rules 186, 197B,
+        188, 189). The council sends them out in the spring round, or soon after the child
+        comes into care, so the year's SDQ is in well before 31 March."""
+        rng = self.rng
+        year_end = year_end_of(start)
+        while year_start_of(year_end) <= horizon:
+            in_age = birthday(self.born, 4) <= year_end and birthday(
+                self.born, 17
+            ) >= year_start_of(year_end)
+            day = max(
+                start + timedelta(days=rng.randint(10, 40)),
+                year_start_of(year_end) + timedelta(days=rng.randint(10, 150)),
+            )
+            if in_age and day < horizon and year_end_of(day) == year_end:
+                self.events.append(_Event(day, "sdq"))
+            year_end = add_months(year_end, 12)
+
     def walk(
         self,
         *,
@@ -385,6 +478,11 @@ class CareStory:
         ``handover`` moves the case to the children-in-care team after the placement."""
         self.start(emergency=emergency)
         self.plan_events(ceases_after=ceases_after)
+        # Police protection ends within its 72 hours (Children Act 1989 s.46(6), SSDA903 rule
+        # 361), whatever the handover to the children-in-care team takes.
+        for legal in [e for e in self.events if e.kind == "legal"]:
+            self.events.remove(legal)
+            self.happen(legal)
         if handover is not None:
             handover()
         self.allocate_iro()
@@ -563,18 +661,20 @@ class CareStory:
     def review_paperwork(self, deadline: Deadline) -> None:
         assert self.iro is not None
         review = self._review_of(deadline)
-        step = (
-            review_service.cla_review_decisions_circulated
-            if deadline.kind is DeadlineKind.review_decisions
-            else review_service.cla_review_record_completed
-        )
-        step(
-            self.session,
-            actor=self.walker.as_(self.iro),
-            review_id=review.id,
-            expected_version=review.version,
-            on_date=self.story.day,
-        )
+        steps = []
+        if review.state == "held":
+            # The decisions go out first (rule 29), late if their own clock was left undone.
+            steps.append(review_service.cla_review_decisions_circulated)
+        if deadline.kind is DeadlineKind.review_record:
+            steps.append(review_service.cla_review_record_completed)
+        for step in steps:
+            step(
+                self.session,
+                actor=self.walker.as_(self.iro),
+                review_id=review.id,
+                expected_version=review.version,
+                on_date=self.story.day,
+            )
 
     def complete_action(self, deadline: Deadline) -> None:
         action = self.session.get(CLAReviewAction, deadline.subject_id)
@@ -610,17 +710,28 @@ class CareStory:
                 period_id=period_id,
                 body=DentalCheckCreate(check_date=self.story.day),
             )
-        age = age_on(self.born, self.story.day)
-        year_end = health_service.year_end_of(self.story.day)
-        if 4 <= age <= 16 and year_end not in self.sdq_years and self.rng.random() < 0.8:
-            # One SDQ a year (the OC2 row of the year to 31 March).
-            self.sdq_years.add(year_end)
-            health_service.sdq_record(
-                self.session,
-                actor=self.walker.as_(self.worker()),
-                period_id=period_id,
-                body=SDQCreate(completed_date=self.story.day, score=self.rng.randint(4, 28)),
-            )
+
+    def sdq(self) -> None:
+        """The year's SDQ: a score (0-40), or why there is none — mostly a carer or, for an
+        older child, the young person declining (SDQ2, SDQ5)."""
+        assert self.period is not None
+        year_end = year_end_of(self.story.day)
+        if year_end in self.sdq_years:
+            return  # one SDQ a year (the OC2 row of the year to 31 March)
+        self.sdq_years.add(year_end)
+        rng, period_id = self.rng, self.period.id
+        if rng.random() < 0.92:
+            body = SDQCreate(completed_date=self.story.day, score=rng.randint(4, 28))
+        else:
+            older = age_on(self.born, self.story.day) >= 11
+            reason = SDQReason.SDQ5 if older else SDQReason.SDQ2
+            body = SDQCreate(completed_date=self.story.day, reason=reason)
+        health_service.sdq_record(
+            self.session,
+            actor=self.walker.as_(self.worker()),
+            period_id=period_id,
+            body=body,
+        )
 
     def plan(self, deadline: Deadline) -> None:
         assert self.period is not None
@@ -713,7 +824,11 @@ class CareStory:
         day = event.day
         if day < self.story.day:
             day = self.story.day
-        if not is_working_day(day) and event.kind != "missing":
+        # Only a parent's agreement to accommodation (s.20) and going missing happen any day.
+        any_day = event.kind == "missing" or (
+            event.kind == "legal" and event.payload["status"] is LegalStatus.SECTION_20
+        )
+        if not is_working_day(day) and not any_day:
             day = add_working_days(day, 1)
         if event.kind == "cease":
             self.at(day, self.cease)
@@ -741,6 +856,8 @@ class CareStory:
             self.at(day, self.refresh)
         elif event.kind == "leaver_contact":
             self.at(day, self.leaver_contact)
+        elif event.kind == "sdq":
+            self.at(day, self.sdq)
         return False
 
     def dispute(self) -> None:
@@ -794,6 +911,8 @@ class CareStory:
         """After care ceased at 18: the care leavers' team, a personal adviser, the pathway plan
         reviewed 6-monthly, and contacts (in touch, activity, accommodation: SSDA903 OC3)."""
         handover()
+        # What was planned for the period of care (a move, an IRO's contact) ended with it.
+        self.events.clear()
         rng = self.rng
         advisers = [
             u for u in self.walker.world.staff[LEAVERS_TEAM] if u.role is Role.social_worker
@@ -810,10 +929,7 @@ class CareStory:
                 reason="Personal adviser from the care leavers' team",
             )
         )
-        day = self.story.day
-        while day <= self.walker.today:
-            day = add_working_days(day, rng.randint(35, 80))
-            self.events.append(_Event(day, "leaver_contact"))
+        self.plan_leaver_contacts()
         while True:
             deadline_day, deadline = self.next_deadline()
             event = min(self.events, key=lambda e: e.day, default=None)
@@ -824,6 +940,29 @@ class CareStory:
             if deadline is None:
                 return
             self.act(deadline_day, deadline)
+
+    def plan_leaver_contacts(self) -> None:
+        """The personal adviser sees the young person within the first weeks, then every two to
+        four months; and around each birthday from 17 to 21 — from 3 months before to 1 month
+        after it, the window the SSDA903 OC3 row reports (rules 131-133) — whatever the round."""
+        rng, today = self.rng, self.walker.today
+        first = add_working_days(self.story.day, rng.randint(3, 10))
+        self.events.append(_Event(first, "leaver_contact"))
+        day = first
+        while day <= today:
+            day = add_working_days(day, rng.randint(35, 80))
+            self.events.append(_Event(day, "leaver_contact"))
+        for age in range(17, 22):
+            day = birthday(self.born, age)
+            opens = max(add_months(day, -WINDOW_BEFORE_MONTHS), self.story.day + timedelta(days=1))
+            # A day in the window, five or more before it closes (a weekend moves it on).
+            closes = min(previous_working_day(add_months(day, WINDOW_AFTER_MONTHS)), today)
+            span = (closes - opens).days
+            if span < 5:
+                continue  # the window closed before the adviser came, or is yet to open
+            self.events.append(
+                _Event(opens + timedelta(days=rng.randint(0, span - 5)), "leaver_contact")
+            )
 
     def leaver_contact(self) -> None:
         rng = self.rng

@@ -44,7 +44,6 @@ from app.calendar import (
 from app.casenotes import service as note_service
 from app.cases import service as case_service
 from app.cases.codes import SWReason
-from app.cases.workflow import CARE_LEAVER, LOOKED_AFTER
 from app.cin import service as cin_service
 from app.cin.timescales import cin_review_due
 from app.contacts import service as contact_service
@@ -52,6 +51,7 @@ from app.contacts.schemas import ContactCreate, ContactDecisionIn
 from app.core_types import CategoryOfAbuse, PrimaryNeed, ReasonForClosure, ReferralSource
 from app.demo.generator import DEMO_HOME_TEAM, DemoWorld, ProgressCallback
 from app.models import (
+    Allocation,
     Case,
     Person,
     PersonRelationship,
@@ -239,6 +239,9 @@ class _Cast:
     manager: UserAccount
     restricted: bool = False
     long_term: str | None = None
+    #: The front door's duty social worker, who holds the case from the contact (a registered
+    #: social worker: the SSDA903 social worker episode has their SW_ID, rule SW02).
+    duty: UserAccount | None = None
 
 
 @dataclass
@@ -267,6 +270,7 @@ class _Walker:
         self.demo_worker = world.accounts[Role.social_worker]
         self.demo_manager = world.accounts[Role.team_manager]
         self.counts = DemoCaseCounts()
+        self.door_decisions = 0
         self.unborn = {c.id for c in world.children if c.date_of_birth is None}
 
     # --- who ---------------------------------------------------------------------------------
@@ -314,6 +318,7 @@ class _Walker:
             home=home,
             worker=self.demo_worker if for_demo else self.worker(home),
             manager=self.manager(home),
+            duty=rng.choice(self.staff(self.front_door, Role.social_worker)),
         )
 
     def _granted(self, child: Person) -> bool:
@@ -343,7 +348,7 @@ class _Walker:
             if consent is ConsentToShare.given
             else "Seeking consent could put the child at risk of significant harm.",
             rag=rag,
-            worker_id=None if cast.restricted else cast.mash.id,
+            worker_id=None if cast.duty is None else cast.duty.id,
         )
         contact = story.at(
             lambda: contact_service.contact_create(
@@ -431,11 +436,23 @@ class _Walker:
                 reason="Allocated for assessment"
                 if worker
                 else "Transferred to the team that holds the plan",
-                # A looked-after child's change of worker says why (SSDA903 SW_REASON): here,
-                # the usual transfer to the children-in-care or care leavers' team.
-                sw_reason=SWReason.TSPROC if case.state in (LOOKED_AFTER, CARE_LEAVER) else None,
+                sw_reason=self._sw_reason(case, worker),
             )
         )
+
+    def _sw_reason(self, case: Case, worker: UserAccount | None) -> SWReason | None:
+        """Every change of social worker says why (SSDA903 SW_REASON, rule SW13: every episode
+        from April 2023 has one): in the demo, the usual transfer from the front door to the
+        area team, and on to the child-in-need, children-in-care or care leavers' team. The
+        involvement's first worker has none (FCONTA is derived)."""
+        if worker is None or worker.id == case.allocated_worker_id:
+            return None
+        had_worker = self.session.scalar(
+            select(Allocation.id)
+            .where(Allocation.case_id == case.id, Allocation.worker_id.is_not(None))
+            .limit(1)
+        )
+        return None if had_worker is None else SWReason.TSPROC
 
     def close(self, story: _Story, actor: UserAccount, case: Case, code: ReasonForClosure) -> None:
         story.at(
@@ -488,8 +505,14 @@ class _Walker:
         """Start, see the child, submit; a manager returns some and authorises ``outcome``."""
         rng = self.rng
         author = cast.worker or cast.manager
+        # CIN 8873Q: "21" (no factors identified) only on an assessment that closes the episode;
+        # one that goes on records "20" (other) instead, drawing nothing more from ``rng`` so the
+        # rest of the demo stays the same.
+        closes = outcome in (AssessmentOutcome.no_further_action, AssessmentOutcome.early_help)
         factors = (
-            ["21"] if rng.random() < 0.08 else sorted(rng.sample(FACTORS, k=rng.randint(1, 3)))
+            (["21"] if closes else ["20"])
+            if rng.random() < 0.08
+            else sorted(rng.sample(FACTORS, k=rng.randint(1, 3)))
         )
         assessment = story.at(
             lambda: assessment_service.assessment_start(
@@ -841,6 +864,7 @@ class _Walker:
         cast = self.cast(child, for_demo=plan.for_demo)
         destination = plan.destination
         rag = RagRating.red if destination in ("protection", "pre_birth") else _weighted(rng, RAGS)
+        contact_day = story.day
         contact = self.contact(story, cast, plan.children, rag)
         if destination == "contact_waiting":
             return
@@ -848,9 +872,9 @@ class _Walker:
         story.after(rng, 0, 0 if rag is RagRating.red else 2)
         door = (ContactOutcome.no_further_action, ContactOutcome.information_and_advice,
                 ContactOutcome.early_help)  # fmt: skip
-        first = rng.choice(door) if destination == "door" else ContactOutcome.referral
+        first = self.at_the_door(door) if destination == "door" else ContactOutcome.referral
         # A sibling on the same contact is decided on their own needs (often differently).
-        decisions = [(child, first)] + [(s, rng.choice(door)) for s in siblings]
+        decisions = [(child, first)] + [(s, self.at_the_door(door)) for s in siblings]
         self.decide(story, cast, contact, decisions)
         if destination == "door":
             return
@@ -878,6 +902,12 @@ class _Walker:
             else "An assessment of the child's needs is needed.",
         )
         concern = story.day
+        if not straight and cast.duty is not None:
+            # The duty worker holds the case until the area team's allocation meeting, three days
+            # or more after the contact (SSDA903 SW09: a social worker episode lasting less is
+            # queried; the validator counts three days).
+            held = contact_day + timedelta(days=3)
+            story.to(held if is_working_day(held) else next_working_day(held))
         if cast.worker is not None or not cast.restricted:
             self.allocate(story, cast.door_manager, case, cast.home, cast.worker)
         if cast.restricted and cast.worker is None:
@@ -933,6 +963,15 @@ class _Walker:
         ends = {"cp_step_down": "cin_plan", "cp_closed": "close"}.get(destination)
         self.cp_plan(story, cast, case, cp, ends=ends)
 
+    def at_the_door(self, door: tuple[ContactOutcome, ...]) -> ContactOutcome:
+        """A decision at the door; the first few show each outcome once, so that even a small
+        demo council has contacts ending in each."""
+        outcome = self.rng.choice(door)
+        if self.door_decisions < len(door):
+            outcome = door[self.door_decisions]
+        self.door_decisions += 1
+        return outcome
+
     def looked_after(
         self, story: _Story, cast: _Cast, case: Case, *, ceases: bool, leaver: bool = False
     ) -> None:
@@ -961,7 +1000,9 @@ class _Walker:
             stay = min(stay if stay is not None else days_to_18, days_to_18)
 
         def on_the_team() -> None:
-            story.after(rng, 1, 4)
+            # Three working days or more after the area team took the case: its worker's
+            # episode is not a day's (SSDA903 SW09).
+            story.after(rng, 3, 6)
             worker = self.worker(CIC_TEAM)
             self.allocate(story, cast.manager, case, CIC_TEAM, worker)
             cast.worker, cast.manager = worker, self.manager(CIC_TEAM)
@@ -1022,7 +1063,8 @@ class _Walker:
 
         story.at(conclude)
         story.after(self.rng, 5, 20)
-        self.close(story, cast.manager, case, ReasonForClosure.CLOSED_AFTER_ASSESSMENT_NFA)
+        # CIN 2990: an episode that had a section 47 enquiry is never closed RC8/RC9.
+        self.close(story, cast.manager, case, ReasonForClosure.SERVICES_CEASED)
 
 
 def _families(session: Session, children: list[Person]) -> list[list[Person]]:

@@ -63,6 +63,7 @@ ROLE_LABELS: Final[dict[Role, str]] = {
     Role.qa_auditor: "QA auditor",
     Role.administrator: "Administrator",
     Role.integration_client: "Integration client",
+    Role.data_officer: "Data officer",
 }
 
 
@@ -254,6 +255,7 @@ class _Builder:
         self.progress = progress
         # One stream per concern: adding a field to people must not reshuffle the staff.
         self.ids = seeded(seed, "ids")
+        self.seed = seed
         self.org_rng = seeded(seed, "org")
         self.rng = seeded(seed, "people")
         self.today = clock.today()
@@ -400,7 +402,26 @@ class _Builder:
                 scopes=scopes,
             )
         )
+        self._data_officer(hashes)
         self.report("Teams and staff", total, total)
+
+    def _data_officer(self, hashes: dict[Role, str]) -> None:
+        """The performance and data team's officer (returns, data quality, Annex A). Drawn from
+        streams of its own so that adding the role reshuffled none of the existing demo."""
+        rng = seeded(self.seed, "data-officer")
+        account = DEMO_ACCOUNT_BY_ROLE[Role.data_officer]
+        user = UserAccount(
+            id=uuid.UUID(int=rng.getrandbits(128), version=4),
+            username=account.username,
+            display_name=f"{rng.choice(names.WOMENS_NAMES)} {rng.choice(names.STAFF_SURNAMES)}",
+            email=f"{account.username}@{self.email_domain}",
+            role=Role.data_officer,
+            password_hash=hashes[Role.data_officer],
+            must_change_password=False,
+        )
+        self.add(user)
+        self.summary.users += 1
+        self.world.accounts[Role.data_officer] = user
 
     # ----------------------------------------------------------------------------------------------
     # identifiers
@@ -511,7 +532,9 @@ class _Builder:
         else:
             child.disabilities = [Disability.NONE.value]
         age = (self.today - dob).days // YEAR
-        if age >= 4 and self.rng.random() < 0.95:
+        if age >= 4:
+            # Every child of school age has a UPN (SSDA903 rule 442, CIN 8770Q): a missing one is
+            # a data-quality fault the returns flag, not something the demo should model.
             child.upn = self._upn(dob, self.settings.la_code)
             if self.rng.random() < 0.03:
                 # Moved in from another council: the UPN it issued stays as the former UPN.

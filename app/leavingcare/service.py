@@ -931,9 +931,9 @@ def oc3_for_child(session: Session, child_id: uuid.UUID, year_end: date) -> Oc3R
     last = max(periods, key=lambda p: p.start_date)
     if last.reason_ceased is not None and last.reason_ceased.value == "E2":
         return None  # rule 1000: died in care
-    found = eligibility.derive(
-        born=born, died=None, periods=periods, statuses=statuses, as_of=year_end
-    )
+    # Eligibility as at the birthday the row is about (SSDA903 rules 131-133: a young person who
+    # came into care after their 17th birthday is not a care leaver on that birthday).
+    found = eligibility.derive(born=born, died=None, periods=periods, statuses=statuses, as_of=day)
     if found.eligible_since is None or found.category is CareLeaverCategory.none:
         return None
     if child.date_of_death is not None and child.date_of_death <= add_months(

@@ -14,6 +14,7 @@ from app.models import (  # noqa: F401
     missing,
     permanence,
     protection,
+    returns,
     visits,
 )
 from app.models.audit import AccessLog, CaseEvent, ChangeLog

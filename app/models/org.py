@@ -21,6 +21,8 @@ class Role(StrEnum):
     iro = "iro"
     service_manager = "service_manager"
     qa_auditor = "qa_auditor"
+    # The council's performance and data team: statutory returns, data quality, inspection lists.
+    data_officer = "data_officer"
     administrator = "administrator"
     integration_client = "integration_client"
 

@@ -192,7 +192,8 @@ def referral_create(
         existing = exc.extra["existing_case_id"]
         raise Conflict(
             f"This child already has an open case ({existing}): a new referral starts a new "
-            "episode only once that one has closed. Record a contact on the open case instead.",
+            "episode only once that one has closed (CIN census rules 8815/8816). Record a contact "
+            "on the open case instead.",
             code="case_already_open",
             existing_case_id=existing,
         ) from None

@@ -47,6 +47,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "cla_review:write": frozenset({R.iro}) | MANAGERS,
     # A review's decisions are mostly owned by the social worker; the IRO tracks them to the end.
     "cla_review_action:complete": CASE_WRITERS | frozenset({R.iro}),
+    # Statutory returns and Ofsted's Annex A hold every child's record: the council's data team
+    # produces them, service managers may (inspection day); each generation is access-logged.
+    "returns:generate": frozenset({R.data_officer, R.service_manager}),
 }
 
 

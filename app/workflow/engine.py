@@ -78,6 +78,9 @@ class Transition:
     guard_field: str | None = None
     optional_fields: tuple[str, ...] = ()
     effect: Effect | None = None
+    # What to say when a required field is missing, where a rule says more than "required"
+    # (field name, sentence); e.g. the CIN census rule behind a closure reason.
+    required_messages: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -174,10 +177,12 @@ def _check_input(transition: Transition, reason: str | None, data: Mapping[str, 
     errors: list[dict[str, Any]] = []
     if transition.requires_reason and not (reason and reason.strip()):
         errors.append({"field": "reason", "message": f"Say why ({transition.event})."})
+    messages = dict(transition.required_messages)
     for name in transition.required_fields:
         value = data.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
-            errors.append({"field": f"data.{name}", "message": "This is required here."})
+            message = messages.get(name, "This is required here.")
+            errors.append({"field": f"data.{name}", "message": message})
     known = set(transition.required_fields) | set(transition.optional_fields)
     for name in sorted(set(data) - known):
         errors.append({"field": f"data.{name}", "message": "This field is not accepted here."})

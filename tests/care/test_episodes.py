@@ -1,7 +1,8 @@
 """The SSDA903 episodes Casework derives from a period's histories, on the tricky sequences: a
 placement and a legal-status change on one day, short breaks, a return home and re-entry within
 the year, a temporary placement, and a move with the same carers. Where the DfE validator is
-installed apart (``/tmp/v903env``), the derived episodes are also run through its own rules."""
+installed apart (``.validators``: ``make validators``), the derived episodes are also run through
+its own rules."""
 
 from __future__ import annotations
 
@@ -18,11 +19,12 @@ from sqlalchemy.orm import Session
 
 from app.care.episodes import episodes_for_child
 from app.models.people import Person
+from app.returns.validators import DEFAULT_VALIDATORS_PYTHON
 from tests.care.factories import CareCast, make_care_cast
 from tests.care.stories import placement, post, start
 
-#: A separate environment holding the DfE validator and its old pandas (never the project's own).
-VALIDATOR_PYTHON = Path("/tmp/v903env/bin/python")  # noqa: S108 - a fixed, documented location
+#: The separate environment holding the DfE validator and its old pandas (``make validators``).
+VALIDATOR_PYTHON = DEFAULT_VALIDATORS_PYTHON
 CHECK_SCRIPT = Path(__file__).with_name("v903_check.py")
 DAY_1 = date(2025, 6, 2)
 
@@ -342,7 +344,7 @@ def test_the_validator_check_catches_a_broken_episode_when_installed(db: Session
     """The cross-check can fail: episodes with a gap (RNE P not on the previous DEC) are refused
     by the validator's rule 433."""
     if not VALIDATOR_PYTHON.exists():
-        pytest.skip("the DfE validator is not installed in /tmp/v903env")
+        pytest.skip(f"the DfE validator is not installed in {VALIDATOR_PYTHON}")
     row = {
         "CHILD": "1",
         "CIN": "N1",

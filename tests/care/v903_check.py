@@ -1,9 +1,10 @@
 """Run DfE SSDA903 validator rules (csc-validator-be-903) on episodes given as JSON on stdin.
 
 Run with the interpreter of a separate environment where the validator and its old pandas are
-installed (never the project's own): ``/tmp/v903env/bin/python tests/care/v903_check.py``. Prints
+installed (never the project's own): ``.validators/bin/python tests/care/v903_check.py``. Prints
 ``{"failures": {rule: [row, ...]}, "errors": {rule: "exception"}}``. Used by
-``test_episodes.py`` only when that environment exists; issue 5 wires the validator in properly.
+``test_episodes.py`` only when that environment exists (the whole return is checked by
+``app/returns/validators/run_903.py``).
 """
 
 import importlib

@@ -211,7 +211,7 @@ def test_closing_the_case_ends_its_cin_plan_the_same_day(
             json={
                 "event": "close",
                 "reason": "Needs met; the family no longer needs a plan.",
-                "data": {"closure_reason": "RC8"},
+                "data": {"closure_reason": "RC7"},
             },
             headers=auth_headers(db, cast.manager)
             | {"If-Match": f'"{plan_case_version(db, plan)}"'},

@@ -1,0 +1,1 @@
+"""Migration imports: a council's historical returns loaded as Casework records, all or nothing."""
