@@ -5,6 +5,9 @@ hold the awkward cases: a child in care across the year start who was missing on
 (D1001), a child who left care and came back in the same year (D1002), a legal-status change and a
 placement change on one day (RNE U) followed by L, P and T changes (D1003), and a child whose
 placement changed the year before and who left care on a special guardianship order (D1005).
+D1006, an unaccompanied asylum-seeking child, turns 18 after leaving care; D1002's UASC status
+ceases in the year. The social worker episodes include one open on 31 March 2025 that ends in the
+next year (D1001, D1005), a gap with no worker (D1005), and one worker for both of D1002's periods.
 """
 
 from __future__ import annotations
@@ -29,12 +32,13 @@ from app.config import Settings, get_settings
 from app.db import make_engine
 from app.models.audit import CaseEvent, ChangeLog
 from app.models.care import LegalStatusRecord, PeriodOfCare, Placement
-from app.models.cases import Case
+from app.models.cases import Allocation, Case
 from app.models.deadlines import Deadline
 from app.models.iro import CLAReview
 from app.models.missing import MissingEpisode
+from app.models.org import UserAccount
 from app.models.people import Person
-from app.models.permanence import Motherhood
+from app.models.permanence import Motherhood, UascStatus
 from app.returns.common import CollectionYear, ImportReport
 from app.returns.imports.ssda903 import IMPORTED_TABLES, TABLE_COLUMNS, import_ssda903
 from app.returns.ssda903 import build_ssda903
@@ -53,6 +57,9 @@ COUNTED = (
     CLAReview,
     MissingEpisode,
     Motherhood,
+    UascStatus,
+    Allocation,
+    UserAccount,
     CaseEvent,
     ChangeLog,
     Deadline,
@@ -110,6 +117,9 @@ def test_a_years_return_loaded_into_casework_is_exported_as_it_came(
         "missing episodes": 2,
         "previous permanence": 3,
         "adoption decisions": 1,
+        "UASC status": 1,
+        "social worker accounts": 4,
+        "social worker episodes": 4,
     }
     assert_round_trip(db, settings, "year_2025", 2025)
 
@@ -127,6 +137,13 @@ def test_two_years_loaded_oldest_first_each_export_as_they_came(
     assert report.created["adoptions"] == 1
     assert report.unchanged["children"] == 4
     assert report.created["care leaver contacts"] == 1
+    # D1002's UASC status is new and ceases in the year; D1006's, open last year, now shows the
+    # 18th birthday the export derives. D1001's and D1005's workers, open on 31 March 2025, end.
+    assert report.created["UASC status"] == 1
+    assert report.unchanged["UASC status"] == 1
+    assert report.created["social worker episodes ended"] == 2
+    assert report.created["social worker episodes"] == 5
+    assert report.created["social worker accounts"] == 4  # SW100005 to SW100008
     assert_round_trip(db, settings, "year_2026", 2026)
     assert_round_trip(db, settings, "year_2025", 2025)
 
@@ -195,6 +212,8 @@ def test_reimporting_the_same_returns_changes_nothing(db: Session, settings: Set
         "care leaver contacts": 1,
         "adoption decisions": 1,
         "adoptions": 1,
+        "UASC status": 2,
+        "social worker episodes": 7,
     }
     assert_round_trip(db, settings, "year_2026", 2026)
 
@@ -262,6 +281,7 @@ def test_migrated_records_say_they_came_from_migration_and_open_no_deadlines(
         ("migrated", "period_of_care"),
         ("migrated", "cla_review"),
         ("migrated", "missing_episode"),
+        ("migrated", "allocation"),
     }
     assert {e.reason for e in events} == {"Migrated from year_2025"}
     assert verify_chains(db) is None
@@ -290,6 +310,8 @@ def test_a_later_return_alone_is_refused_where_care_began_in_an_earlier_year(
         "placed_for_adoption.csv line 2 (CHILD D1007)",
         "ad1.csv line 2 (CHILD D1007)",
         "oc3.csv line 2 (CHILD D1006)",
+        "uasc.csv line 3 (CHILD D1006)",
+        "sw_episodes.csv line 8 (CHILD D1005)",
     ]
     assert "import the earlier year's return first" in reasons["episodes.csv line 10 (CHILD D1005)"]
     assert "not within a period of care" in reasons["reviews.csv line 7 (CHILD D1005)"]
@@ -304,8 +326,8 @@ def test_the_demo_councils_history_migrates_year_by_year_and_exports_the_same(
     demo_world: DemoWorld, demo_session: Session, db: Session, settings: Settings
 ) -> None:
     """Every SSDA903 return of the demo council, from the year its first period of care began,
-    loaded oldest first into an empty Casework: each year exports again as it was sent. OC2 and
-    SWEpisodes are left out of the files (Casework does not import them yet)."""
+    loaded oldest first into an empty Casework: each year exports again as it was sent. OC2 is
+    left out of the files (Casework does not import it yet)."""
     first = demo_session.scalar(select(func.min(PeriodOfCare.start_date)))
     assert first is not None
     years = range(CollectionYear.containing(first).year, CURRENT_YEAR + 1)
@@ -315,7 +337,7 @@ def test_the_demo_councils_history_migrates_year_by_year_and_exports_the_same(
             for name, text in build_ssda903(
                 demo_session, year=year, settings=demo_world.settings
             ).items()
-            if name not in ("oc2.csv", "sw_episodes.csv")
+            if name != "oc2.csv"
         }
         for year in years
     }
@@ -328,6 +350,7 @@ def test_the_demo_councils_history_migrates_year_by_year_and_exports_the_same(
         for table in IMPORTED_TABLES:
             assert table_rows(again, table) == table_rows(sent[year], table), (year, table)
     assert table_rows(sent[CURRENT_YEAR], "Episodes")  # the demo has children in care
+    assert table_rows(sent[CURRENT_YEAR], "SWEpisodes")  # and their social workers
 
 
 # --- bad input ----------------------------------------------------------------------------------
@@ -508,6 +531,12 @@ def test_a_table_casework_does_not_import_yet_is_refused_only_when_it_has_rows(
     )
     assert "does not import the OC2 table yet, and its 1 rows would be lost" in reasons["oc2.csv"]
 
+    dolo = ",".join(TABLE_COLUMNS["DoLo"])
+    reasons = refused(
+        db, {"header.csv": ONE_CHILD, "dolo.csv": f"{dolo}\nX1,01/01/2015,01/06/2025,\n"}
+    )
+    assert "no record of deprivation of liberty orders" in reasons["dolo.csv"]
+
     report = import_ssda903(db, {"header.csv": ONE_CHILD, "oc2.csv": f"{oc2}\n"}, source="ok")
     assert report.ok, report.describe()
     assert report.created == {"children": 1}
@@ -555,3 +584,175 @@ def test_casework_import_ssda903_loads_a_directory_and_refuses_a_bad_one(
     assert refused_run.exit_code == 1
     assert "bad: nothing imported, 1 records rejected" in refused_run.output
     assert "The child is in the Header twice" in refused_run.output
+
+
+# --- unaccompanied asylum-seeking children and social worker episodes ---------------------------
+
+UASC = ",".join(TABLE_COLUMNS["UASC"])
+SW_EPISODES = ",".join(TABLE_COLUMNS["SWEpisodes"])
+#: X1 (born 1 January 2015) comes into care on 1 May 2025 and is still in care on 31 March 2026.
+IN_CARE = {
+    "header.csv": ONE_CHILD,
+    "episodes.csv": f"{EPISODES}\nX1,01/05/2025,S,V2,N4,U6,PR1,,,,,,\n",
+}
+
+
+def test_an_unaccompanied_asylum_seeking_child_is_recorded_from_their_first_period_of_care(
+    db: Session, settings: Settings
+) -> None:
+    imported(db, "year_2025")
+    imported(db, "year_2026")
+    child = db.scalar(select(Person).where(Person.la_child_id == "D1002"))
+    assert child is not None
+
+    status = db.scalar(select(UascStatus).where(UascStatus.child_id == child.id))
+
+    # The return gives no start: the status is held from the first period of care.
+    assert status is not None
+    assert (status.since_date, status.ceased_date) == (date(2025, 5, 1), date(2026, 2, 15))
+    assert status.ceased_reason is not None
+    assert "year_2026" in status.ceased_reason
+
+
+def test_social_workers_unknown_to_casework_get_placeholder_accounts_that_cannot_sign_in(
+    db: Session,
+) -> None:
+    imported(db, "year_2025")
+
+    worker = db.scalar(select(UserAccount).where(UserAccount.swe_registration_number == "SW100002"))
+
+    assert worker is not None
+    assert worker.display_name == "Social worker SW100002 (migrated)"
+    assert worker.role == "social_worker"
+    assert (worker.is_active, worker.password_hash) == (False, None)
+
+
+def test_a_workers_episodes_sit_on_the_case_of_each_period_of_care(db: Session) -> None:
+    imported(db, "year_2025")
+    imported(db, "year_2026")
+    child = db.scalar(select(Person).where(Person.la_child_id == "D1002"))
+    assert child is not None
+
+    periods = db.scalars(
+        select(PeriodOfCare)
+        .where(PeriodOfCare.child_id == child.id)
+        .order_by(PeriodOfCare.start_date)
+    ).all()
+    allocated = db.scalars(
+        select(Allocation.case_id)
+        .join(Case, Case.id == Allocation.case_id)
+        .where(Case.child_id == child.id, Allocation.worker_id.is_not(None))
+        .order_by(Allocation.started_at)
+    ).all()
+
+    # D1002 left care and came back: SW100006 held each period's case in turn.
+    assert allocated == [p.case_id for p in periods]
+
+
+def test_a_worker_who_still_holds_a_care_leaver_keeps_the_case_open(
+    db: Session, settings: Settings
+) -> None:
+    """Care ends on 20 August 2025 (RNE S ... E4A); a new worker takes over on 1 September and
+    still holds the young person on 31 March: the migrated case reopens as leaving care."""
+    tables = {
+        "header.csv": ONE_CHILD,
+        "episodes.csv": f"{EPISODES}\nX1,01/05/2025,S,V2,N4,U6,PR1,20/08/2025,E4A,,,,\n",
+        "sw_episodes.csv": (
+            f"{SW_EPISODES}\n"
+            "X1,01/01/2015,SWX1,01/05/2025,01/09/2025,FCONTA\n"
+            "X1,01/01/2015,SWX2,01/09/2025,,TSPROC\n"
+        ),
+    }
+    report = imported(db, "x1", tables=tables)
+
+    assert report.created["cases reopened for leaving care"] == 1
+    case = db.scalar(select(Case).join(Person).where(Person.la_child_id == "X1"))
+    assert case is not None
+    assert (case.state, case.closed_date) == ("care_leaver", None)
+    exported = build_ssda903(db, year=2026, settings=settings)
+    assert table_rows(exported, "SWEpisodes") == table_rows(tables, "SWEpisodes")
+    assert import_ssda903(db, tables, source="x1").created == {}
+
+
+def test_uasc_rows_that_cannot_be_true_are_refused(db: Session) -> None:
+    reasons = refused(
+        db,
+        IN_CARE
+        | {
+            "header.csv": f"{HEADER}\nX1,M,01/01/2015,WBRI,,,\nX2,F,01/06/2006,WBRI,,,\n"
+            "X3,F,01/06/2010,WBRI,,,\n",
+            "episodes.csv": f"{EPISODES}\nX1,01/05/2025,S,V2,N4,U6,PR1,,,,,,\n"
+            "X2,01/05/2024,S,V2,N4,U6,PR1,01/06/2024,E4A,,,,\n",
+            "uasc.csv": (
+                f"{UASC}\n"
+                "X1,M,01/01/2015,31/12/2014\n"
+                "X2,F,01/06/2006,\n"
+                "X3,F,01/06/2010,\n"
+                "X4,F,01/06/2008,02/06/2026\n"
+            ),
+        },
+    )
+
+    assert reasons["uasc.csv line 2 (CHILD X1)"] == "DUC 31/12/2014 is before DOB 01/01/2015."
+    assert (
+        "turned 18 on 01/06/2024, when UASC status ends (rule 304)"
+        in (reasons["uasc.csv line 3 (CHILD X2)"])
+    )
+    assert (
+        "neither the file nor Casework holds a period of care"
+        in (reasons["uasc.csv line 4 (CHILD X3)"])
+    )
+    assert "is after the 18th birthday" in reasons["uasc.csv line 5 (CHILD X4)"]
+
+
+def test_social_worker_episodes_that_cannot_be_true_are_refused(db: Session) -> None:
+    reasons = refused(
+        db,
+        IN_CARE
+        | {
+            "header.csv": f"{HEADER}\nX1,M,01/01/2015,WBRI,,,\nX2,F,01/06/2010,WBRI,,,\n",
+            "sw_episodes.csv": (
+                f"{SW_EPISODES}\n"
+                "X1,01/01/2015,SWX1,01/05/2025,01/09/2025,BORED\n"
+                "X1,01/01/2015,SWX1,01/09/2025,01/08/2025,FCONTA\n"
+                "X1,01/01/2015,SWX2,01/05/2025,,\n"
+                "X1,01/01/2015,SWX3,01/06/2025,,MANAGE\n"
+                "X1,01/01/2015,SWX4,01/07/2025,,MANAGE\n"
+                "X1,02/01/2015,SWX5,01/08/2025,,MANAGE\n"
+                "X2,01/06/2010,SWX6,01/08/2025,,FCONTA\n"
+            ),
+        },
+    )
+
+    assert (
+        "SW_REASON 'BORED' is not an SSDA903 code" in reasons["sw_episodes.csv line 2 (CHILD X1)"]
+    )
+    assert reasons["sw_episodes.csv line 3 (CHILD X1)"] == (
+        "SW_DEC 01/08/2025 is not after SW_DECOM 01/09/2025: a social worker episode lasts at "
+        "least a day."
+    )
+    assert reasons["sw_episodes.csv line 4 (CHILD X1)"] == "SW_REASON is missing (rule SW15)."
+    assert "do not overlap (rule SW10)" in reasons["sw_episodes.csv line 6 (CHILD X1)"]
+    assert "is not the child's date of birth" in reasons["sw_episodes.csv line 7 (CHILD X1)"]
+    assert "holds a case of this child" in reasons["sw_episodes.csv line 8 (CHILD X2)"]
+
+
+def test_a_return_whose_workers_or_uasc_disagree_with_casework_is_refused(db: Session) -> None:
+    imported(db, "year_2025")
+    imported(db, "year_2026")
+    tables = a_return("year_2026")
+    tables["sw_episodes.csv"] = tables["sw_episodes.csv"].replace(
+        "SW100001,15/01/2025,01/09/2025", "SW100001,15/01/2025,02/09/2025"
+    )
+    tables["uasc.csv"] = tables["uasc.csv"].replace("15/02/2026", "16/02/2026")
+
+    reasons = refused(db, tables)
+
+    assert reasons["sw_episodes.csv line 2 (CHILD D1001)"] == (
+        "Casework holds this episode as ended on 01/09/2025, where SW_DEC is 02/09/2025: correct "
+        "the record in Casework or the file so that they agree."
+    )
+    assert (
+        "as ceasing on 15/02/2026, where DUC is 16/02/2026"
+        in (reasons["uasc.csv line 2 (CHILD D1002)"])
+    )

@@ -40,8 +40,26 @@ How it goes, and why:
 * PlacedAdoption rows are decisions to place for adoption; an AD1 row completes its decision with
   the match, the adopters and the dates the Episodes give: the start of the placement for
   adoption (A3-A6) and the day care ceased by adoption (E11/E12), the adoption order.
-* Tables Casework does not import yet (UASC, OC2, SWEpisodes, DoLo) are refused when they hold
-  rows, rather than silently dropped; with headers only they are accepted.
+* A UASC row records that the child was an unaccompanied asylum-seeking child (``UascStatus``).
+  The return gives only the day the status ceased (DUC), not the day it began, so the status is
+  recorded as held from the start of the child's first period of care (in the file or in
+  Casework): that is the earliest day the council can vouch for it, since the UASC table is about
+  looked-after children (or DUC itself when that is earlier). A DUC is kept as the day the status
+  ceased; a blank DUC leaves it open, and the export derives the 18th birthday (rule 304). A later
+  return's DUC ends a status an earlier return left open.
+* A SWEpisodes row is a spell with one social worker, which Casework derives from the case's
+  allocations (``app.cases.service.social_worker_episodes_for_child``). A worker the council's
+  Social Work England number (SW_ID) names but no account holds gets an inactive placeholder
+  account ("Social worker SW_ID (migrated)", no password: it cannot sign in) to hold the
+  history. The allocation goes on the child's case that was open on SW_DECOM, or else the next
+  case to open after it (a worker allocated before care began: rule SW16 asks for the year before
+  31 March whether or not the child was looked after then), or else the child's latest case. A
+  spell with no worker is put between two episodes that do not meet, so the first ends on its
+  SW_DEC. An episode Casework already derives (same SW_ID and SW_DECOM) is left as it is, or
+  ended when last year's return had it open.
+* Tables Casework does not import yet (OC2, DoLo) are refused when they hold rows, rather than
+  silently dropped; with headers only they are accepted. DoLo (deprivation of liberty orders)
+  has no model in Casework at all.
 """
 
 from __future__ import annotations
@@ -59,6 +77,7 @@ from typing import TypeVar
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from app.calendar import add_months
 from app.care.codes import (
     ADOPTED,
     ADOPTION_PLACEMENTS,
@@ -73,7 +92,9 @@ from app.care.episodes import Episode, episodes_for_child, episodes_for_period
 from app.care.service import ENTRY_ROUTE_STATUSES
 from app.care.workflow import CEASED
 from app.care.workflow import LOOKED_AFTER as PERIOD_LOOKED_AFTER
-from app.cases.workflow import CLOSED
+from app.cases.codes import SWReason
+from app.cases.service import SocialWorkerEpisode, social_worker_episodes_for_child
+from app.cases.workflow import CARE_LEAVER, CLOSED
 from app.cases.workflow import LOOKED_AFTER as CASE_LOOKED_AFTER
 from app.clock import LONDON
 from app.core_types import (
@@ -94,12 +115,18 @@ from app.leavingcare.codes import Accommodation, Activity, InTouch
 from app.leavingcare.eligibility import birthday
 from app.missing.service import local_date
 from app.models.care import CareEntryRoute, LegalStatusRecord, PeriodOfCare, Placement
-from app.models.cases import Case
+from app.models.cases import Allocation, Case
 from app.models.iro import CLAReview, ParticipationCode
 from app.models.leavingcare import LeavingCareContact
 from app.models.missing import MissingEpisode, MissingKind
+from app.models.org import Role, UserAccount
 from app.models.people import Person
-from app.models.permanence import AdoptionDecision, Motherhood, PreviousPermanenceRecord
+from app.models.permanence import (
+    AdoptionDecision,
+    Motherhood,
+    PreviousPermanenceRecord,
+    UascStatus,
+)
 from app.permanence.codes import (
     AdopterLegalStatus,
     AdopterSex,
@@ -131,6 +158,8 @@ IMPORTED_TABLES = (
     "PrevPerm",
     "PlacedAdoption",
     "AD1",
+    "UASC",
+    "SWEpisodes",
 )
 
 #: SSDA903 SEX (validator rule 101): M, F or U from 2024-25; returns before then used 1 (male)
@@ -278,7 +307,14 @@ def _read_tables(tables: dict[str, str], report: ImportReport) -> dict[str, list
             rows.append(_Row(table, name, number, dict(zip(columns, cells, strict=True))))
         found[table] = rows
     for table, rows in found.items():
-        if table not in IMPORTED_TABLES and rows:
+        if table == "DoLo" and rows:
+            report.reject(
+                files_of[table],
+                f"Casework keeps no record of deprivation of liberty orders, so the {len(rows)} "
+                "rows of the DoLo table cannot be imported and would be lost: keep them in the "
+                "legacy system and remove the file (or its rows) to import the rest of the return.",
+            )
+        elif table not in IMPORTED_TABLES and rows:
             report.reject(
                 files_of[table],
                 f"Casework does not import the {table} table yet, and its {len(rows)} rows "
@@ -446,6 +482,25 @@ class Ad1In:
     adopters: int | None
     sex: AdopterSex | None
     legal_status: AdopterLegalStatus | None
+
+
+@dataclass(frozen=True)
+class UascIn:
+    record: str
+    child: str
+    dob: date
+    duc: date | None
+
+
+@dataclass(frozen=True)
+class SwEpisodeIn:
+    record: str
+    child: str
+    dob: date
+    sw_id: str
+    decom: date
+    dec: date | None
+    reason: SWReason
 
 
 @dataclass(frozen=True)
@@ -689,6 +744,67 @@ def _ad1(row: _Row) -> Ad1In | None:
     return Ad1In(row.record, child, decided, matched, foster_care, adopters, sex, legal_status)
 
 
+def _uasc(row: _Row) -> UascIn | None:
+    child = row.required("CHILD")
+    raw_sex = row.required("SEX")
+    if raw_sex is not None and raw_sex.upper() not in SEX_CODES:
+        row.problems.append(
+            f"SEX '{raw_sex}' is not M, F or U (or 1 or 2 before 2024-25) (rule 101)"
+        )
+    dob = row.day("DOB")
+    duc = row.day("DUC", required=False)
+    if dob is not None and duc is not None:
+        if duc < dob:
+            row.problems.append(f"DUC {duc:%d/%m/%Y} is before DOB {dob:%d/%m/%Y}")
+        elif duc > add_months(dob, 18 * 12):
+            row.problems.append(
+                f"DUC {duc:%d/%m/%Y} is after the 18th birthday: UASC status ends then at the "
+                "latest (rule 304)"
+            )
+    if row.problems or child is None or dob is None:
+        return None
+    return UascIn(row.record, child, dob, duc)
+
+
+#: The longest SW_ID an account holds (``UserAccount.swe_registration_number``).
+SW_ID_LENGTH = 20
+
+
+def _sw_episode(row: _Row) -> SwEpisodeIn | None:
+    child = row.required("CHILD")
+    dob = row.day("DOB")
+    sw_id = row.required("SW_ID")
+    if sw_id is not None and len(sw_id) > SW_ID_LENGTH:
+        row.problems.append(f"SW_ID '{sw_id}' is longer than {SW_ID_LENGTH} characters")
+    decom = row.day("SW_DECOM")
+    dec = row.day("SW_DEC", required=False)
+    raw_reason = row.text("SW_REASON")
+    reason: SWReason | None = None
+    if raw_reason is None:
+        row.problems.append("SW_REASON is missing (rule SW15)")
+    else:
+        try:
+            reason = SWReason(raw_reason.upper())
+        except ValueError:
+            codes = ", ".join(c.value for c in SWReason)
+            row.problems.append(
+                f"SW_REASON '{raw_reason}' is not an SSDA903 code (one of {codes}) (rule SW13)"
+            )
+    if decom is not None and dec is not None and dec <= decom:
+        # A worker who held the case within one day is no episode (SW19: episodes never start
+        # on the same day), so an episode ends at the earliest the day after it started.
+        row.problems.append(
+            f"SW_DEC {dec:%d/%m/%Y} is not after SW_DECOM {decom:%d/%m/%Y}: a social worker "
+            "episode lasts at least a day"
+        )
+    if dob is not None and decom is not None and decom < dob:
+        row.problems.append(f"SW_DECOM {decom:%d/%m/%Y} is before DOB {dob:%d/%m/%Y}")
+    if row.problems or child is None or dob is None or sw_id is None or decom is None:
+        return None
+    assert reason is not None  # no problem recorded: the reason was read
+    return SwEpisodeIn(row.record, child, dob, sw_id, decom, dec, reason)
+
+
 def _collection_year(
     episodes: Sequence[EpisodeIn], reviews: Sequence[ReviewIn], missing: Sequence[MissingIn]
 ) -> CollectionYear | None:
@@ -858,6 +974,13 @@ class ChildPlan:
     episodes: list[EpisodeIn] = field(default_factory=list)
     held_periods: list[PeriodOfCare] | None = None
     held_missing: dict[date, MissingEpisode] | None = None
+    uasc: UascIn | None = None  # a new UASC status, held from uasc_since
+    uasc_since: date | None = None
+    uasc_ended: tuple[UascStatus, date] | None = None
+    uasc_unchanged: bool = False
+    sw_new: list[SwEpisodeIn] = field(default_factory=list)
+    sw_ended: list[tuple[SocialWorkerEpisode, date]] = field(default_factory=list)
+    sw_unchanged: int = 0
 
 
 def _existing_periods(
@@ -969,6 +1092,8 @@ def _plan(session: Session, found: dict[str, list[_Row]], report: ImportReport) 
     prev_perm = _checked(found.get("PrevPerm", []), _prev_perm, report)
     placed = _checked(found.get("PlacedAdoption", []), _placed, report)
     ad1 = _checked(found.get("AD1", []), _ad1, report)
+    uasc = _checked(found.get("UASC", []), _uasc, report)
+    sw_episodes = _checked(found.get("SWEpisodes", []), _sw_episode, report)
     year = _collection_year(episodes, reviews, missing)
     plans: dict[str, ChildPlan] = {}
     for header in headers:
@@ -983,7 +1108,9 @@ def _plan(session: Session, found: dict[str, list[_Row]], report: ImportReport) 
             continue
         plans[header.child] = ChildPlan(header.child, header, person)
     # Rows about a child the Header does not name: allowed for a child Casework already holds.
-    named: list[EpisodeIn | ReviewIn | MissingIn | Oc3In | PrevPermIn | PlacedIn | Ad1In] = [
+    named: list[
+        EpisodeIn | ReviewIn | MissingIn | Oc3In | PrevPermIn | PlacedIn | Ad1In | UascIn
+    ] = [
         *episodes,
         *reviews,
         *missing,
@@ -991,8 +1118,9 @@ def _plan(session: Session, found: dict[str, list[_Row]], report: ImportReport) 
         *prev_perm,
         *placed,
         *ad1,
+        *uasc,
     ]
-    for item in named:
+    for item in [*named, *sw_episodes]:
         if item.child in plans or item.child in seen:
             continue
         person = child_by_la_child_id(session, item.child)
@@ -1056,11 +1184,18 @@ def _plan(session: Session, found: dict[str, list[_Row]], report: ImportReport) 
         plan = plans.get(adopted.child)
         if plan is not None:
             _plan_ad1(session, plan, adopted, report)
-    if (oc3 or prev_perm) and year is None:
+    yearly: list[Oc3In | PrevPermIn | UascIn | SwEpisodeIn] = [
+        *oc3,
+        *prev_perm,
+        *uasc,
+        *sw_episodes,
+    ]
+    if yearly and year is None:
         report.reject(
-            (oc3 or prev_perm)[0].record,
-            "OC3 and PrevPerm rows belong to the return's collection year, which is read from "
-            "the dates of its Episodes, Reviews and Missing tables: this return has none.",
+            yearly[0].record,
+            "OC3, PrevPerm, UASC and SWEpisodes rows are read as at the return's 31 March, "
+            "which is read from the dates of its Episodes, Reviews and Missing tables: this "
+            "return has none.",
         )
         return []
     if year is not None:
@@ -1072,6 +1207,17 @@ def _plan(session: Session, found: dict[str, list[_Row]], report: ImportReport) 
             plan = plans.get(perm.child)
             if plan is not None:
                 _plan_prev_perm(session, plan, perm, year, report)
+        for status in uasc:
+            plan = plans.get(status.child)
+            if plan is not None:
+                _plan_uasc(session, plan, status, year, report)
+        workers: dict[str, list[SwEpisodeIn]] = {}
+        for worker in sw_episodes:
+            workers.setdefault(worker.child, []).append(worker)
+        for child, rows in workers.items():
+            plan = plans.get(child)
+            if plan is not None:
+                _plan_social_workers(session, plan, rows, year, report)
     return sorted(plans.values(), key=lambda p: p.child)
 
 
@@ -1220,6 +1366,166 @@ def _plan_prev_perm(
         )
         return
     plan.prev_perm.append((perm, free[0]))
+
+
+def _as_at(day: date | None, year: CollectionYear) -> date | None:
+    """An end date as the return for ``year`` shows it: blank when it came after 31 March."""
+    return day if day is not None and day <= year.end else None
+
+
+def _dob_differs(plan: ChildPlan, dob: date, record: str, report: ImportReport) -> bool:
+    born = _born(plan)
+    if born is not None and born != dob:
+        report.reject(
+            record,
+            f"DOB {dob:%d/%m/%Y} is not the child's date of birth ({born:%d/%m/%Y}, in the "
+            "Header or in Casework).",
+        )
+        return True
+    return False
+
+
+def _plan_uasc(
+    session: Session, plan: ChildPlan, row: UascIn, year: CollectionYear, report: ImportReport
+) -> None:
+    """A UASC row: a new status, one Casework already holds, or the end of one it holds open."""
+    if _dob_differs(plan, row.dob, row.record, report):
+        return
+    if plan.uasc is not None or plan.uasc_ended is not None or plan.uasc_unchanged:
+        report.reject(row.record, "The child has a second row in the UASC table.")
+        return
+    starts = [p.start for p in plan.new_periods] + [
+        p.start_date for p in _held_periods(session, plan)
+    ]
+    if not starts:
+        report.reject(
+            row.record,
+            "UASC is reported for looked-after children, but neither the file nor Casework holds "
+            "a period of care for this child: import the Episodes first.",
+        )
+        return
+    adult = add_months(row.dob, 18 * 12)
+    if row.duc is None and adult <= year.end:
+        report.reject(
+            row.record,
+            f"DUC is blank, but the child turned 18 on {adult:%d/%m/%Y}, when UASC status "
+            "ends (rule 304).",
+        )
+        return
+    held = (
+        session.scalar(select(UascStatus).where(UascStatus.child_id == plan.person.id))
+        if plan.person is not None
+        else None
+    )
+    if held is None:
+        plan.uasc = row
+        plan.uasc_since = min(starts) if row.duc is None else min(*starts, row.duc)
+        return
+    # As the export derives DUC (app.permanence.service.uasc_for_child).
+    ceased = held.ceased_date or (adult if adult <= year.end else None)
+    if _as_at(ceased, year) == row.duc:
+        plan.uasc_unchanged = True
+    elif held.ceased_date is None and row.duc is not None and row.duc >= held.since_date:
+        plan.uasc_ended = (held, row.duc)
+    else:
+        shown = f"ceasing on {ceased:%d/%m/%Y}" if ceased else "not ceased"
+        duc = f"{row.duc:%d/%m/%Y}" if row.duc else "blank"
+        report.reject(
+            row.record,
+            f"Casework records the child's UASC status (held since "
+            f"{held.since_date:%d/%m/%Y}) as {shown}, where DUC is {duc}: correct the record in "
+            "Casework or the file so that they agree.",
+        )
+
+
+def _overlap(a_start: date, a_end: date | None, b_start: date, b_end: date | None) -> bool:
+    return (a_end is None or b_start < a_end) and (b_end is None or a_start < b_end)
+
+
+def _plan_social_workers(
+    session: Session,
+    plan: ChildPlan,
+    rows: list[SwEpisodeIn],
+    year: CollectionYear,
+    report: ImportReport,
+) -> None:
+    """The child's social worker episodes: each new, held already, or ending one held open."""
+    rows = sorted(
+        (r for r in rows if not _dob_differs(plan, r.dob, r.record, report)),
+        key=lambda r: r.decom,
+    )
+    for before, after in itertools.pairwise(rows):
+        if before.dec is None or after.decom < before.dec:
+            report.reject(
+                after.record,
+                f"It starts before the episode from {before.decom:%d/%m/%Y} ended "
+                f"({before.record}): a child's social worker episodes do not overlap (rule SW10).",
+            )
+        elif before.sw_id == after.sw_id and before.dec == after.decom:
+            report.reject(
+                after.record,
+                f"It continues {before.sw_id}'s episode ({before.record}) on the day it ended: "
+                "one worker's unbroken spell is one episode.",
+            )
+    held = (
+        social_worker_episodes_for_child(session, child_id=plan.person.id)
+        if plan.person is not None
+        else []
+    )
+    has_case = bool(plan.new_periods) or (
+        plan.person is not None
+        and session.scalar(select(Case.id).where(Case.child_id == plan.person.id).limit(1))
+        is not None
+    )
+    new: list[SwEpisodeIn] = []
+    for row in rows:
+        same = next((h for h in held if (h.sw_id, h.sw_decom) == (row.sw_id, row.decom)), None)
+        if same is None:
+            new.append(row)
+        else:
+            shown = _as_at(same.sw_dec, year)
+            if same.sw_reason is not row.reason:
+                held_reason = same.sw_reason.value if same.sw_reason else "none"
+                report.reject(
+                    row.record,
+                    f"Casework holds this episode with SW_REASON {held_reason}, not "
+                    f"{row.reason.value}.",
+                )
+            elif shown == row.dec:
+                plan.sw_unchanged += 1
+            elif same.sw_dec is None and row.dec is not None:
+                plan.sw_ended.append((same, row.dec))
+            else:
+                ended = f"ended on {same.sw_dec:%d/%m/%Y}" if same.sw_dec else "not ended"
+                dec = f"{row.dec:%d/%m/%Y}" if row.dec else "blank"
+                report.reject(
+                    row.record,
+                    f"Casework holds this episode as {ended}, where SW_DEC is {dec}: correct the "
+                    "record in Casework or the file so that they agree.",
+                )
+    # Casework's episodes as they stand once the file has ended those it held open.
+    ends = {(h.case_id, h.worker_id, h.sw_decom): dec for h, dec in plan.sw_ended}
+    spans = [(h, ends.get((h.case_id, h.worker_id, h.sw_decom), h.sw_dec)) for h in held]
+    for row in new:
+        clash = next((h for h, dec in spans if _overlap(h.sw_decom, dec, row.decom, row.dec)), None)
+        if clash is not None:
+            until = f"{clash.sw_dec:%d/%m/%Y}" if clash.sw_dec else "now"
+            who = clash.sw_id or "a worker with no SW_ID"
+            report.reject(
+                row.record,
+                f"Casework holds a social worker episode ({who}) from "
+                f"{clash.sw_decom:%d/%m/%Y} to {until} that overlaps this one: a child's social "
+                "worker episodes do not overlap (rule SW10).",
+            )
+            continue
+        if not has_case:
+            report.reject(
+                row.record,
+                "Neither the file nor Casework holds a case of this child to allocate the social "
+                "worker on: import the return's Episodes (or the CIN census) first.",
+            )
+            continue
+        plan.sw_new.append(row)
 
 
 def _held_missing(session: Session, person: Person | None) -> dict[date, MissingEpisode]:
@@ -1781,6 +2087,213 @@ class _Writer:
                 },
             )
 
+    def uasc(self, person: Person, plan: ChildPlan) -> None:
+        if plan.uasc_unchanged:
+            self.report.count("UASC status", created=False)
+        status: UascStatus | None = None
+        if plan.uasc is not None:
+            assert plan.uasc_since is not None  # set with it by _plan_uasc
+            duc = plan.uasc.duc
+            status = UascStatus(
+                child_id=person.id,
+                since_date=plan.uasc_since,
+                ceased_date=duc,
+                ceased_reason=self._ceased_reason() if duc is not None else None,
+            )
+            self.session.add(status)
+            self.report.count("UASC status")
+        if plan.uasc_ended is not None:
+            status, duc = plan.uasc_ended
+            status.ceased_date, status.ceased_reason = duc, self._ceased_reason()
+            self.report.count("UASC status ended")
+        if status is None:
+            return
+        self.session.flush()
+        case = self.session.get(Case, self.period_on(person, date.max).case_id)
+        assert case is not None  # a foreign key
+        migrated_case_event(
+            self.session,
+            actor=self.actor,
+            case=case,
+            source=self.source,
+            subject_type="uasc_status",
+            subject_id=status.id,
+            changes={"since_date": status.since_date, "ceased_date": status.ceased_date},
+        )
+
+    def _ceased_reason(self) -> str:
+        return f"UASC status ceased (DUC in the SSDA903 return migrated from {self.source})."
+
+    def worker(self, sw_id: str) -> UserAccount:
+        """The account holding the Social Work England number ``sw_id``; for a worker Casework
+        has never had, an inactive placeholder with no password (it can never sign in) so the
+        child's history names who held the case."""
+        account = self.session.scalar(
+            select(UserAccount).where(UserAccount.swe_registration_number == sw_id)
+        )
+        if account is None:
+            account = UserAccount(
+                username=f"migrated-sw-{sw_id.lower()}",
+                display_name=f"Social worker {sw_id} (migrated)",
+                role=Role.social_worker,
+                password_hash=None,
+                is_active=False,
+                swe_registration_number=sw_id,
+            )
+            self.session.add(account)
+            self.session.flush()
+            self.report.count("social worker accounts")
+        return account
+
+    def _case_for_worker(self, person: Person, day: date) -> Case:
+        """The case open on ``day``; else the next to open (a worker before care began, SW16);
+        else the child's latest."""
+        cases = list(
+            self.session.scalars(
+                select(Case).where(Case.child_id == person.id).order_by(Case.opened_date, Case.id)
+            )
+        )
+        spanning = [
+            c
+            for c in cases
+            if c.opened_date <= day and (c.closed_date is None or day <= c.closed_date)
+        ]
+        later = [c for c in cases if c.opened_date > day]
+        assert cases  # _plan_social_workers checked the child has one, or a period in the file
+        return spanning[-1] if spanning else later[0] if later else cases[-1]
+
+    def social_workers(self, person: Person, plan: ChildPlan) -> None:
+        for _ in range(plan.sw_unchanged):
+            self.report.count("social worker episodes", created=False)
+        for held, dec in plan.sw_ended:
+            # An episode open on last year's 31 March: its worker's open allocation ends.
+            allocation = self.session.scalar(
+                select(Allocation)
+                .where(
+                    Allocation.case_id == held.case_id,
+                    Allocation.worker_id == held.worker_id,
+                    Allocation.ended_at.is_(None),
+                )
+                .order_by(Allocation.started_at.desc())
+                .limit(1)
+            )
+            assert allocation is not None  # the episode is derived open from it
+            allocation.ended_at = _midday(dec)
+            self._allocation_audit(allocation, dec)
+            self.report.count("social worker episodes ended")
+        for row in plan.sw_new:
+            self._allocate(person, row)
+            self.report.count("social worker episodes")
+
+    def _allocate(self, person: Person, row: SwEpisodeIn) -> None:
+        """The allocation that derives the row's episode. An episode ends where the case's next
+        allocation starts, so a spell with no worker fills any gap either side of it."""
+        worker = self.worker(row.sw_id)
+        case = self._case_for_worker(person, row.decom)
+        if row.dec is None and case.closed_date is not None:
+            case = self._case_still_open(person, case, row)
+        held = list(
+            self.session.scalars(
+                select(Allocation)
+                .where(Allocation.case_id == case.id)
+                .order_by(Allocation.started_at, Allocation.id)
+            )
+        )
+        before = [a for a in held if local_date(a.started_at) < row.decom]
+        after = [a for a in held if local_date(a.started_at) >= row.decom]
+        start = _midday(row.decom)
+        end = _midday(row.dec) if row.dec is not None else None
+        previous = before[-1] if before else None
+        if (
+            previous is not None
+            and previous.worker_id is not None
+            and previous.ended_at is not None
+            and local_date(previous.ended_at) < row.decom
+        ):
+            self.session.add(self._unallocated(case, previous.ended_at, start))
+        allocation = Allocation(
+            case_id=case.id,
+            team_id=case.team_id,
+            worker_id=worker.id,
+            started_at=start,
+            ended_at=end,
+            reason=f"Migrated from {self.source}",
+            allocated_by_id=self.actor.user_id,
+            sw_reason=row.reason,
+        )
+        self.session.add(allocation)
+        if end is not None and row.dec is not None and after:
+            following = after[0].started_at
+            if local_date(following) > row.dec:
+                self.session.add(self._unallocated(case, end, following))
+        self.session.flush()
+        self._allocation_audit(allocation, row.dec)
+
+    def _case_still_open(self, person: Person, closed: Case, row: SwEpisodeIn) -> Case:
+        """SW_DEC is blank: a worker still held the child on 31 March, after the case closed
+        (leaving-care support once care ceased, Children Act 1989 s.23C), and an allocation on a
+        closed case ends with it. So: the child's open case; else the migrated case, reopened as
+        ``care_leaver`` (a migrated case closes when care ceases, before the import reads the
+        SWEpisodes); else, beside a case Casework closed itself, a new migrated one."""
+        open_case = self.session.scalar(
+            select(Case).where(Case.child_id == person.id, Case.state != CLOSED)
+        )
+        if open_case is not None:
+            return open_case
+        if closed.team_id == self.team_id:
+            before = closed.state
+            closed.state, closed.closed_date, closed.closure_reason = CARE_LEAVER, None, None
+            migrated_case_event(
+                self.session,
+                actor=self.actor,
+                case=closed,
+                source=self.source,
+                changes={"state": {"before": before, "after": CARE_LEAVER}},
+            )
+            self.report.count("cases reopened for leaving care")
+            return closed
+        case = Case(
+            id=uuid.uuid4(),
+            child_id=person.id,
+            state=CARE_LEAVER,
+            opened_date=row.decom,
+            team_id=self.team_id,
+            summary=f"Social work after care migrated from {self.source}",
+        )
+        self.session.add(case)
+        self.session.flush()
+        migrated_case_event(self.session, actor=self.actor, case=case, source=self.source)
+        self.report.count("cases")
+        return case
+
+    def _unallocated(self, case: Case, start: datetime, end: datetime) -> Allocation:
+        return Allocation(
+            case_id=case.id,
+            team_id=case.team_id,
+            worker_id=None,
+            started_at=start,
+            ended_at=end,
+            reason=f"Migrated from {self.source}: no social worker between episodes",
+            allocated_by_id=self.actor.user_id,
+        )
+
+    def _allocation_audit(self, allocation: Allocation, dec: date | None) -> None:
+        case = self.session.get(Case, allocation.case_id)
+        assert case is not None  # a foreign key
+        migrated_case_event(
+            self.session,
+            actor=self.actor,
+            case=case,
+            source=self.source,
+            subject_type="allocation",
+            subject_id=allocation.id,
+            changes={
+                "sw_decom": local_date(allocation.started_at),
+                "sw_dec": dec,
+                "sw_reason": allocation.sw_reason,
+            },
+        )
+
 
 def _midday(day: date) -> datetime:
     return datetime.combine(day, MIDDAY, tzinfo=LONDON)
@@ -1794,8 +2307,9 @@ def import_ssda903(session: Session, tables: dict[str, str], *, source: str) -> 
 
     Every row is checked first; when any is rejected the report lists each with its reason and
     nothing is written. Otherwise the children, periods of care (legal statuses and placements),
-    reviews and missing episodes the return holds are written as migrated history, and what
-    Casework already held is counted as unchanged. The caller commits (or rolls back)."""
+    reviews, missing episodes, care leavers' contacts, previous permanence, adoption decisions,
+    UASC status and social worker allocations the return holds are written as migrated history,
+    and what Casework already held is counted as unchanged. The caller commits (or rolls back)."""
     report = ImportReport(source=source)
     found = _read_tables(tables, report)
     if not tables:
@@ -1822,5 +2336,7 @@ def import_ssda903(session: Session, tables: dict[str, str], *, source: str) -> 
         writer.oc3(person, plan.oc3)
         writer.prev_perm(person, plan.prev_perm)
         writer.adoption(person, plan.placed, plan.adoptions)
+        writer.uasc(person, plan)
+        writer.social_workers(person, plan)
     session.flush()
     return report
