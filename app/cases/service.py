@@ -74,6 +74,30 @@ def refuse_after_death(session: Session, *, case: Case, field: str, when: date) 
         )
 
 
+def case_closed_error(session: Session, case: Case) -> Conflict:
+    """The 409 for writing on a closed case (CIN census rule 8565); when the episode ended at a
+    referral with no further action, the rules that say so too (8831/8832: no assessment, plan or
+    enquiry on an NFA referral; 4000)."""
+    # The case's closing event says how the episode ended (the case machine's referral_nfa).
+    closed_by = session.scalar(
+        select(CaseEvent.action)
+        .where(CaseEvent.case_id == case.id, CaseEvent.to_state == CLOSED)
+        .order_by(CaseEvent.seq.desc())
+        .limit(1)
+    )
+    rules = (
+        "CIN census rules 8565, 8831/8832 and 4000: nothing follows a referral closed with no "
+        "further action"
+        if closed_by == "referral_nfa"
+        else "CIN census rule 8565"
+    )
+    return Conflict(
+        f"This case is closed: nothing is recorded after closure ({rules}); a new contact opens "
+        "a new case.",
+        code="case_closed",
+    )
+
+
 def case_for_change(
     session: Session, *, actor: Principal, case_id: uuid.UUID, refuse_closed: bool = False
 ) -> Case:
@@ -83,11 +107,7 @@ def case_for_change(
     case = case_visible(session, actor=actor, case_id=case_id)
     require_case_change(actor, case)
     if refuse_closed and case.state == CLOSED:
-        raise Conflict(
-            "This case is closed: nothing is recorded after closure (CIN census rule 8565); "
-            "a new contact opens a new case.",
-            code="case_closed",
-        )
+        raise case_closed_error(session, case)
     return case
 
 

@@ -114,10 +114,7 @@ def cin_plan_start(
     """
     case = case_service.case_for_change(session, actor=actor, case_id=case_id)
     if case.state == CLOSED:
-        raise Conflict(
-            "This case is closed: nothing is recorded after closure (CIN census rule 8565).",
-            code="case_closed",
-        )
+        raise case_service.case_closed_error(session, case)
     if start_date > clock.today():
         raise Invalid.field("start_date", "A CIN plan cannot start in the future.")
     case_service.refuse_after_death(session, case=case, field="start_date", when=start_date)

@@ -285,8 +285,6 @@ INVARIANTS: dict[str, Invariant] = {
     "8831/8832/4000 nothing happens on a no-further-action referral": Invariant(
         ("8831", "8832", "4000"),
         activity_on_a_referral_with_no_further_action,
-        missing="refused because the NFA closed the case, citing 8565 (closure) rather than "
-        "8831/8832: the referral NFA rules themselves are not named",
     ),
     "8825Q RC8/RC9 only after an assessment": Invariant(
         ("8825Q",), closed_after_assessment_without_one
