@@ -15,6 +15,7 @@ from app.cin.api import router as cin_router
 from app.contacts.api import router as contacts_router
 from app.deadlines.api import router as deadlines_router
 from app.health.api import router as health_router
+from app.interventions.api import router as interventions_router
 from app.iro.api import router as iro_router
 from app.leavingcare.api import router as leavingcare_router
 from app.legal.api import router as legal_router
@@ -55,5 +56,6 @@ for _router in (
     deadlines_router,
     audit_router,
     returns_router,
+    interventions_router,
 ):
     api_router.include_router(_router)

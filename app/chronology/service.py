@@ -109,6 +109,10 @@ ACTION_LABELS: dict[str, str] = {
     "court_hearing_recorded": "Court hearing recorded",
     "interim_order_made": "Interim order made",
     "proceedings_extended": "Court extended the 26-week time limit",
+    # services and interventions
+    "intervention_referred": "Referred to a service or intervention",
+    "intervention_started": "Service or intervention started",
+    "intervention_ended": "Service or intervention ended",
 }
 #: Not events in the child's life.
 LEFT_OUT = (DRAFT_STARTED,)

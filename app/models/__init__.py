@@ -8,6 +8,7 @@ from app.models import (  # noqa: F401
     cin,
     frontdoor,
     health,
+    interventions,
     iro,
     leavingcare,
     legal,
