@@ -72,7 +72,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -1894,13 +1894,8 @@ class _Writer:
         if written:
             self.session.flush()
         for rows in written.values():
-            case = self.session.get(Case, rows[0].case_id)
-            assert case is not None  # a foreign key
-            migrated_case_event(
-                self.session,
-                actor=self.actor,
-                case=case,
-                source=self.source,
+            self._migrated_event(
+                rows[0].case_id,
                 subject_type="cla_review",
                 subject_id=rows[0].id,
                 changes={"reviews": [r.review_date for r in rows]},
@@ -1983,13 +1978,8 @@ class _Writer:
             )
             self.session.add(contact)
             self.session.flush()
-            case = self.session.get(Case, case_id)
-            assert case is not None  # a foreign key
-            migrated_case_event(
-                self.session,
-                actor=self.actor,
-                case=case,
-                source=self.source,
+            self._migrated_event(
+                case_id,
                 subject_type="leaving_care_contact",
                 subject_id=contact.id,
                 changes={"contact_date": day},
@@ -2072,13 +2062,8 @@ class _Writer:
             self.report.count("adoptions")
         self.session.flush()
         for decision in touched:
-            case = self.session.get(Case, decision.case_id)
-            assert case is not None  # a foreign key
-            migrated_case_event(
-                self.session,
-                actor=self.actor,
-                case=case,
-                source=self.source,
+            self._migrated_event(
+                decision.case_id,
                 subject_type="adoption_decision",
                 subject_id=decision.id,
                 changes={
@@ -2109,13 +2094,8 @@ class _Writer:
         if status is None:
             return
         self.session.flush()
-        case = self.session.get(Case, self.period_on(person, date.max).case_id)
-        assert case is not None  # a foreign key
-        migrated_case_event(
-            self.session,
-            actor=self.actor,
-            case=case,
-            source=self.source,
+        self._migrated_event(
+            self.period_on(person, date.max).case_id,
             subject_type="uasc_status",
             subject_id=status.id,
             changes={"since_date": status.since_date, "ceased_date": status.ceased_date},
@@ -2277,14 +2257,30 @@ class _Writer:
             allocated_by_id=self.actor.user_id,
         )
 
-    def _allocation_audit(self, allocation: Allocation, dec: date | None) -> None:
-        case = self.session.get(Case, allocation.case_id)
+    def _migrated_event(
+        self,
+        case_id: uuid.UUID,
+        *,
+        subject_type: str,
+        subject_id: uuid.UUID,
+        changes: dict[str, Any],
+    ) -> None:
+        """The chronology event saying a record group came from this return (on its case)."""
+        case = self.session.get(Case, case_id)
         assert case is not None  # a foreign key
         migrated_case_event(
             self.session,
             actor=self.actor,
             case=case,
             source=self.source,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            changes=changes,
+        )
+
+    def _allocation_audit(self, allocation: Allocation, dec: date | None) -> None:
+        self._migrated_event(
+            allocation.case_id,
             subject_type="allocation",
             subject_id=allocation.id,
             changes={
