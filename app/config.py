@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     pre_proceedings_review_weeks: int = Field(default=12, ge=1)
     iro_dispute_stage_working_days: int = Field(default=5, ge=1)
     iro_dispute_stages: int = Field(default=4, ge=1, le=6)
+    # Practice and quality (rules 36, 37): each worker supervised at least every N months; every
+    # open case has management oversight on file at least every N weeks.
+    supervision_months: int = Field(default=1, ge=1)
+    management_oversight_weeks: int = Field(default=6, ge=1)
     log_level: str = "INFO"
     sql_echo: bool = False
     page_size_max: int = Field(default=200, ge=1)

@@ -198,13 +198,18 @@ def _ceased_care(ctx: GuardContext) -> str | None:
 
 
 def end_plans_on_closure(ctx: TransitionContext) -> None:
-    """Closing the case ends its open CIN plan the same day (nothing continues after closure,
-    CIN census rule 8565), as an audited consequence in the same transaction."""
+    """Closing the case ends its open CIN plan and its services and interventions the same day
+    (nothing continues after closure, CIN census rule 8565), as audited consequences in the same
+    transaction."""
     if ctx.to_state != CLOSED:
         return
     from app.cin.service import cin_plan_end_on_case_closure
+    from app.interventions.service import interventions_end_on_case_closure
 
     cin_plan_end_on_case_closure(
+        ctx.session, actor=ctx.actor, case_id=ctx.record.id, end_date=ctx.today
+    )
+    interventions_end_on_case_closure(
         ctx.session, actor=ctx.actor, case_id=ctx.record.id, end_date=ctx.today
     )
 

@@ -54,9 +54,16 @@ def all_rules() -> dict[DeadlineKind, Rule]:
     behind each deadline from here). Imported lazily: those modules import this one."""
     from app.cin.timescales import CIN_REVIEW
     from app.deadlines.care_rules import RULES as CARE_RULES
+    from app.deadlines.practice_rules import RULES as PRACTICE_RULES
     from app.protection.timescales import RULES as PROTECTION_RULES
 
-    return {**RULES, **PROTECTION_RULES, CIN_REVIEW.kind: CIN_REVIEW, **CARE_RULES}
+    return {
+        **RULES,
+        **PROTECTION_RULES,
+        CIN_REVIEW.kind: CIN_REVIEW,
+        **CARE_RULES,
+        **PRACTICE_RULES,
+    }
 
 
 #: Rule 2: a decision on the type of response within 1 working day of the referral.

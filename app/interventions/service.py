@@ -273,6 +273,46 @@ def intervention_end(
     return intervention
 
 
+CASE_CLOSED_NOTE = "The case closed: services recorded on it end with it."
+
+
+def interventions_end_on_case_closure(
+    session: Session, *, actor: Principal, case_id: uuid.UUID, end_date: date
+) -> list[Intervention]:
+    """The case closes on ``end_date``: each intervention still referred or active on it ends that
+    day, as an audited consequence in the closing transaction (nothing continues on a closed case,
+    CIN census rule 8565; support that goes on is recorded on the early help episode that follows).
+    One that never started ends ``declined``; one under way ends ``ended_other``."""
+    still_open = list(
+        session.scalars(
+            select(Intervention)
+            .where(Intervention.case_id == case_id, Intervention.end_date.is_(None))
+            .order_by(Intervention.referred_date, Intervention.id)
+        )
+    )
+    for intervention in still_open:
+        started = intervention.start_date is not None
+        _bump_version(session, intervention, intervention.version)
+        intervention.end_date = max(end_date, intervention.start_date or intervention.referred_date)
+        intervention.outcome = (
+            InterventionOutcome.ended_other if started else InterventionOutcome.declined
+        )
+        intervention.outcome_notes = CASE_CLOSED_NOTE
+        session.flush()
+        _audit(
+            session,
+            actor=actor,
+            intervention=intervention,
+            action=ENDED,
+            changes={
+                "end_date": intervention.end_date,
+                "outcome": intervention.outcome,
+                "reason": "case_closed",
+            },
+        )
+    return still_open
+
+
 # --- reads -------------------------------------------------------------------------------------
 
 

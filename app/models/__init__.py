@@ -2,10 +2,12 @@
 
 from app.models import (  # noqa: F401
     assessments,
+    audits,
     care,
     careplans,
     casenotes,
     cin,
+    earlyhelp,
     frontdoor,
     health,
     interventions,
@@ -16,6 +18,7 @@ from app.models import (  # noqa: F401
     permanence,
     protection,
     returns,
+    supervision,
     visits,
 )
 from app.models.audit import AccessLog, CaseEvent, ChangeLog

@@ -50,6 +50,10 @@ class DeadlineKind(StrEnum):
     iro_dispute_stage = "iro_dispute_stage"
     pre_proceedings_review = "pre_proceedings_review"
     care_proceedings_26_weeks = "care_proceedings_26_weeks"
+    # Practice and quality (timescales rules 36-38, local).
+    supervision = "supervision"
+    management_oversight = "management_oversight"
+    audit_action = "audit_action"
 
 
 class DeadlineStatus(StrEnum):

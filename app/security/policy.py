@@ -50,6 +50,27 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Statutory returns and Ofsted's Annex A hold every child's record: the council's data team
     # produces them, service managers may (inspection day); each generation is access-logged.
     "returns:generate": frozenset({R.data_officer, R.service_manager}),
+    # Early help (Working Together 2023 ch. 2): read by practitioners; the early help teams (social
+    # workers and family support workers hold the social_worker role) and managers write it.
+    "early_help:read": PRACTITIONERS,
+    "early_help:write": CASE_WRITERS,
+    # Supervision: sessions are recorded by supervisors (managers); each one is further limited to
+    # the worker, the supervisor and their managers (others get 404). Management oversight on a
+    # case file is a manager's entry.
+    "supervision:read": PRACTITIONERS,
+    "supervision:write": MANAGERS,
+    "oversight:write": MANAGERS,
+    # Case file audits: QA auditors and managers audit (never their own team's cases: checked per
+    # case); tools and programmes are set up by QA and service managers; anyone who can read the
+    # case sees its audits (learning goes back to the worker); action owners complete actions.
+    "audit_tool:write": frozenset({R.qa_auditor, R.service_manager}),
+    "audit_programme:write": frozenset({R.qa_auditor, R.service_manager}),
+    "case_audit:read": PRACTITIONERS,
+    "case_audit:write": frozenset({R.qa_auditor}) | MANAGERS,
+    "audit_action:complete": CASE_WRITERS | frozenset({R.qa_auditor}),
+    # Aggregated findings and practice measures name no child: for managers, QA and the data team.
+    "audit_findings:read": MANAGERS | frozenset({R.qa_auditor, R.data_officer}),
+    "practice:read": PRACTITIONERS | frozenset({R.data_officer}),
 }
 
 

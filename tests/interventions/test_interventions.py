@@ -298,6 +298,39 @@ def test_nothing_is_recorded_on_a_closed_case(
     assert "8565" in start.json()["detail"]
 
 
+def test_closing_the_case_ends_its_services_on_the_day_and_says_so_on_the_chronology(
+    client: TestClient, db: Session, cast: CareCast
+) -> None:
+    case = referred_case(db, cast, opened=REFERRAL)
+    offered = _refer(client, db, cast, case)
+    running = _refer(client, db, cast, case, kind="family_support", provider_kind="in_house")
+    with clock.frozen_at(noon(date(2026, 3, 6))):
+        started = client.post(
+            f"{running.headers['Location']}/start",
+            json={"start_date": "2026-03-06"},
+            headers={**cast.headers(db), "If-Match": '"1"'},
+        )
+    assert started.status_code == 200, started.text
+    with clock.frozen_at(noon(date(2026, 3, 9))):
+        case_service.case_transition(
+            db,
+            actor=principal(db, cast.manager),
+            case_id=case.id,
+            event="referral_nfa",
+            expected_version=case.version,
+            reason="The referral shows no need for social care services.",
+        )
+        db.flush()
+        read = {
+            kind: client.get(made.headers["Location"], headers=cast.headers(db)).json()
+            for kind, made in (("offered", offered), ("running", running))
+        }
+    assert (read["offered"]["status"], read["offered"]["outcome"]) == ("ended", "declined")
+    assert (read["running"]["status"], read["running"]["outcome"]) == ("ended", "ended_other")
+    assert {r["end_date"] for r in read.values()} == {"2026-03-09"}
+    assert _events(db, case).count("intervention_ended") == 2
+
+
 def test_a_worker_who_may_not_see_a_restricted_child_gets_404(
     client: TestClient, db: Session, cast: CareCast
 ) -> None:

@@ -1,0 +1,1 @@
+"""Case file audits: tools, programmes, audits, moderation, actions, findings (issue 6)."""

@@ -1,0 +1,1 @@
+"""Practice measures for the scorecard (issue 6, part 5)."""

@@ -1,0 +1,1 @@
+"""Supervision sessions and management oversight on case files (issue 6, part 3)."""
