@@ -113,6 +113,9 @@ ACTION_LABELS: dict[str, str] = {
     "intervention_referred": "Referred to a service or intervention",
     "intervention_started": "Service or intervention started",
     "intervention_ended": "Service or intervention ended",
+    # early help (issue 6: the early help helper adds its labels under this line)
+    # management oversight (issue 6: the supervision helper adds its labels under this line)
+    # case file audits (issue 6: the audits helper adds its labels under this line)
 }
 #: Not events in the child's life.
 LEFT_OUT = (DRAFT_STARTED,)
