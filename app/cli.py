@@ -43,11 +43,13 @@ users_app = typer.Typer(help="Local staff accounts.", no_args_is_help=True)
 audit_app = typer.Typer(help="The append-only audit trail.", no_args_is_help=True)
 workflow_app = typer.Typer(help="The declared state machines.", no_args_is_help=True)
 care_app = typer.Typer(help="Children in care and care leavers.", no_args_is_help=True)
+practice_app = typer.Typer(help="Supervision and management oversight.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(workflow_app, name="workflow")
 app.add_typer(care_app, name="care")
+app.add_typer(practice_app, name="practice")
 from app.returns.cli import import_app, returns_app  # noqa: E402
 
 app.add_typer(returns_app, name="returns")
@@ -575,6 +577,22 @@ def care_refresh() -> None:
     with _database(settings) as engine, _unit_of_work(engine) as session:
         looked_at = leaving_care_refresh_due(session)
     console.print(f"OK: leaving-care status refreshed for {looked_at} young people.")
+
+
+@practice_app.command("refresh")
+def practice_refresh() -> None:
+    """The daily job: open each missing supervision clock (rule 36: every active practitioner) and
+    management-oversight clock (rule 37: every open case past the contact stage), and stop the
+    supervision clocks of staff no longer supervised. Running it twice changes nothing."""
+    from app.supervision.service import practice_refresh as refresh
+
+    settings = _settings()
+    with _database(settings) as engine, _unit_of_work(engine) as session:
+        done = refresh(session)
+    console.print(
+        f"OK: {done.supervision_opened} supervision clocks opened, "
+        f"{done.supervision_stopped} stopped; {done.oversight_opened} oversight clocks opened."
+    )
 
 
 @workflow_app.command("diagram")

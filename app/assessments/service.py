@@ -425,6 +425,14 @@ def _take_outcome(
             reason=reason,
             data={"closure_reason": code.value},
         )
+        if outcome is AssessmentOutcome.early_help:
+            # Imported here, as in the contacts hook: early help imports the front door services.
+            from app.earlyhelp import service as early_help_service
+            from app.models.earlyhelp import EarlyHelpOrigin
+
+            early_help_service.early_help_step_down(
+                session, actor=actor, case=case, origin=EarlyHelpOrigin.assessment, on=on
+            )
     elif outcome is AssessmentOutcome.cin_plan:
         cin_service.cin_plan_start(session, actor=actor, case_id=case.id, start_date=on)
     elif outcome is AssessmentOutcome.strategy_discussion:

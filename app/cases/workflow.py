@@ -275,6 +275,10 @@ def refresh_deadlines(ctx: TransitionContext) -> None:
                 start_date=received,
                 due_date=due.due_date,
             )
+        # Rule 37 (local): management oversight on the file within N weeks of the referral.
+        from app.supervision.service import oversight_clock_open
+
+        oversight_clock_open(session, case=case, since=received)
     if ctx.event == "start_strategy":
         # Rule 4 (local default, 1 working day): the clock on the strategy discussion starts when
         # the decision to hold one is taken; recording the discussion meets it.

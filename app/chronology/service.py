@@ -114,8 +114,25 @@ ACTION_LABELS: dict[str, str] = {
     "intervention_started": "Service or intervention started",
     "intervention_ended": "Service or intervention ended",
     # early help (issue 6: the early help helper adds its labels under this line)
+    "early_help_opened": "Stepped down to early help",
+    "early_help_allocated": "Early help allocated (team and lead professional)",
+    "early_help_assessed": "Early help assessment recorded",
+    "early_help_plan_recorded": "Early help plan recorded",
+    "early_help_member_joined": "Joined the team around the family",
+    "early_help_member_left": "Left the team around the family",
+    "early_help_closed": "Early help ended",
+    "early_help_stepped_up": "Stepped up from early help to social care",
     # management oversight (issue 6: the supervision helper adds its labels under this line)
+    "management_oversight_recorded": "Management oversight recorded",
     # case file audits (issue 6: the audits helper adds its labels under this line)
+    "case_audit_planned": "Case file audit planned",
+    "case_audit_assigned": "Case file audit assigned to an auditor",
+    "case_audit_reassigned": "Case file audit given to another auditor",
+    "case_audit_submitted": "Case file audit submitted",
+    "case_audit_moderated": "Case file audit moderated",
+    "case_audit_cancelled": "Case file audit cancelled",
+    "audit_action_set": "Action arising from a case file audit set",
+    "audit_action_completed": "Action arising from a case file audit completed",
 }
 #: Not events in the child's life.
 LEFT_OUT = (DRAFT_STARTED,)

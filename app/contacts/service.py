@@ -29,6 +29,7 @@ Rules decided here:
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,7 +68,7 @@ from app.models.frontdoor import (
     RagRating,
     Referral,
 )
-from app.models.org import Role, Team
+from app.models.org import Role, Team, TeamKind
 from app.models.people import Person, PersonKind
 from app.referrals import service as referral_service
 from app.security.access import (
@@ -221,11 +222,20 @@ def _consent_errors(data: ContactCreate) -> list[dict[str, Any]]:
 
 
 def contact_create(
-    session: Session, *, actor: Principal, data: ContactCreate, settings: Settings | None = None
+    session: Session,
+    *,
+    actor: Principal,
+    data: ContactCreate,
+    settings: Settings | None = None,
+    step_up_from_early_help: bool = False,
 ) -> Contact:
     """Receive a contact about one or more children: each child's case opens (starting the
     rule-1 clock from the RAG rating) or, if the child's case is already open, the contact joins
-    it; every child's chronology records the contact."""
+    it; every child's chronology records the contact.
+
+    ``step_up_from_early_help``: the early help service (``app.earlyhelp``, already checked as
+    the episode's team) sends the contact to a **front door** team it is not a member of, as any
+    partner agency may; only that one check is relaxed, and only for a front door team."""
     settings = settings or get_settings()
     now = clock.now()
     received_at = data.received_at or now
@@ -256,7 +266,14 @@ def contact_create(
     ]
     if adults:
         raise Invalid("Please correct: child_ids.", errors=adults)
-    if not _may_work_for_team(actor, data.team_id):
+    sent_to_front_door = (
+        step_up_from_early_help and team is not None and team.kind is TeamKind.front_door
+    )
+    if sent_to_front_door:
+        # The contact and the case it opens are the front door's from the start: the sender acts
+        # for that team in this one call only (as any partner agency's contact does).
+        actor = dataclasses.replace(actor, team_ids=actor.team_ids | {data.team_id})
+    elif not _may_work_for_team(actor, data.team_id):
         raise Forbidden("You may record contacts only for your own team.")
 
     received_on = received_at.astimezone(LONDON).date()
@@ -544,6 +561,14 @@ def contact_decide(
                 reason=item.reason,
                 data={"outcome": item.decision.value},
             )
+            if item.decision is ContactOutcome.early_help:
+                # Imported here: a step-up records a contact through this module (an import cycle).
+                from app.earlyhelp import service as early_help_service
+                from app.models.earlyhelp import EarlyHelpOrigin
+
+                early_help_service.early_help_step_down(
+                    session, actor=actor, case=child_case, origin=EarlyHelpOrigin.contact, on=today
+                )
     session.flush()
     if all(r.decision is not None for r in all_rows):
         lead = all_rows[0]

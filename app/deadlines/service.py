@@ -157,9 +157,19 @@ def deadline_status_clause(
 
 
 def deadlines_visible(principal: Principal) -> ColumnElement[bool]:
-    """Deadlines about a child the caller may see (or about no child at all)."""
+    """Deadlines about a child the caller may see (or about no child at all). A worker's
+    supervision clock (rule 36) is theirs and their managers' only."""
     child_visible = exists().where(Person.id == Deadline.child_id, person_visible(principal))
-    return or_(Deadline.child_id.is_(None), child_visible)
+    no_child: ColumnElement[bool] = Deadline.child_id.is_(None)
+    if not principal.is_manager:
+        no_child = and_(
+            no_child,
+            or_(
+                Deadline.kind != DeadlineKind.supervision,
+                Deadline.subject_id == principal.user_id,
+            ),
+        )
+    return or_(no_child, child_visible)
 
 
 def deadlines_list(

@@ -37,6 +37,7 @@ from app.demo import names
 from app.models import (
     Address,
     ApiToken,
+    Case,
     Person,
     PersonKind,
     PersonRelationship,
@@ -115,6 +116,10 @@ class DemoSummary:
     addresses: int = 0
     cases: int = 0
     young_people: int = 0
+    early_help_episodes: int = 0
+    interventions: int = 0
+    supervision_records: int = 0
+    case_audits: int = 0
 
     def describe(self) -> str:
         return (
@@ -123,7 +128,10 @@ class DemoSummary:
             f"{self.children} children ({self.unborn} unborn, {self.restricted} restricted), "
             f"{self.young_people} young people of 17 to 20 (care leavers), "
             f"{self.adults} adults, {self.relationships} relationships, "
-            f"{self.addresses} addresses, {self.cases} cases."
+            f"{self.addresses} addresses, {self.cases} cases, "
+            f"{self.early_help_episodes} early help episodes, "
+            f"{self.interventions} services and interventions, "
+            f"{self.supervision_records} supervision records, {self.case_audits} case file audits."
         )
 
 
@@ -817,4 +825,28 @@ def load_demo_data(
     builder.summary.cases = load_demo_cases(
         session, world=builder.world, rng=seeded(seed, "cases"), progress=progress
     )
+    _load_practice(session, builder, seed)
     return builder.summary
+
+
+def _load_practice(session: Session, builder: _Builder, seed: int) -> None:
+    """Issue 6's practice on the walked cases, in order: early help, services and interventions,
+    supervision and oversight, case file audits (each with its own random stream, so adding one
+    does not reshuffle another)."""
+    from app.demo.earlyhelp import load_demo_early_help
+    from app.demo.practice import load_demo_audits, load_demo_interventions
+    from app.demo.supervision import load_demo_supervision
+
+    world, summary = builder.world, builder.summary
+    summary.early_help_episodes = load_demo_early_help(
+        session, world=world, rng=seeded(seed, "early_help")
+    )
+    summary.interventions = load_demo_interventions(
+        session, world=world, rng=seeded(seed, "interventions")
+    )
+    summary.supervision_records = load_demo_supervision(
+        session, world=world, rng=seeded(seed, "supervision")
+    )
+    summary.case_audits = load_demo_audits(session, world=world, rng=seeded(seed, "audits"))
+    # Children stepped up from early help have a new case each: count every case there is.
+    summary.cases = session.scalar(select(func.count()).select_from(Case)) or 0

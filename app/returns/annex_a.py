@@ -33,10 +33,14 @@ Where Casework is silent, the choices made:
   any time in the window; NFA referrals are in list 3. "Date Child Was Last Seen" is the latest of:
   a final case note recording the child seen, a sighting during an assessment, a CP visit or a
   statutory visit with the child seen.
-- Lists 2 (early help assessments) and 11 (adopters) have their headings and no rows: Casework does
-  not yet hold early help (issue 6 builds it) or prospective adopters. A comment on the first
-  heading says so; no data is invented. Columns Casework does not hold are left blank and the
-  heading carries a comment saying why (e.g. "Family identifier").
+- List 2 is one row per early help episode whose early help assessment is dated in the six months
+  (``EarlyHelpEpisode.assessment_date``): the assessment started when the episode did (the
+  step-down) and was completed on its date; the organisation completing it is the lead
+  professional's agency when a partner leads, else the council. The allocation is the episode's
+  early help team and lead professional (not the social care case it stepped down from).
+- List 11 (adopters) has its headings and no rows: Casework does not yet hold prospective
+  adopters. A comment on the first heading says so; no data is invented. Columns Casework does not
+  hold are left blank and the heading carries a comment saying why (e.g. "Family identifier").
 - Restricted children are included: the inspection is statutory (Education and Inspections Act
   2006 s.136) and Ofsted inspectors may see every record.
 
@@ -75,6 +79,7 @@ from app.models.care import LegalStatusRecord, PeriodOfCare, Placement
 from app.models.careplans import CLAPlan, CLAPlanVersion
 from app.models.casenotes import CaseNote
 from app.models.cases import Case
+from app.models.earlyhelp import EarlyHelpEpisode
 from app.models.frontdoor import Contact, ContactChild, Referral, ReferralDecision
 from app.models.health import DentalCheck, HealthAssessment
 from app.models.iro import CLAReview, IROContact, IROContactKind
@@ -275,8 +280,6 @@ HEADINGS: dict[str, tuple[str, ...]] = {
 
 #: Why a heading has no data from Casework (shown as a comment on that heading).
 NOT_HELD: dict[tuple[str, str], str] = {
-    ("List 2", CHILD_ID): "Casework does not yet record early help assessments (issue 6 builds "
-    "early help), so this list has no rows.",
     ("List 11", "Individual adopter identifier"): "Casework does not yet record prospective "
     "adopters, so this list has no rows.",
     ("List 10", "Family identifier"): "Casework does not yet group siblings placed together for "
@@ -338,7 +341,7 @@ def build_annex_a(session: Session, *, as_of: date, settings: Settings) -> bytes
     w = Windows.before(as_of)
     rows: dict[str, Iterable[Sequence[Any]]] = {
         "List 1": _list_1_contacts(session, w),
-        "List 2": (),
+        "List 2": _list_2_early_help(session, w, settings),
         "List 3": _list_3_referrals(session, w),
         "List 4": _list_4_assessments(session, w),
         "List 5": _list_5_section_47(session, w),
@@ -567,6 +570,45 @@ def _list_1_contacts(session: Session, w: Windows) -> Iterator[tuple[Any, ...]]:
             _london_date(r.received_at),
             f"{r.source.value}: {r.source.label}",
             *_allocation_cells(r),
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# List 2: early help assessments (six months)
+# --------------------------------------------------------------------------------------------------
+
+
+def _list_2_early_help(
+    session: Session, w: Windows, settings: Settings
+) -> Iterator[tuple[Any, ...]]:
+    """Every early help assessment completed in the six months, one row per episode, with the
+    episode's early help team and lead professional."""
+    stmt = (
+        select(
+            *_CHILD_SELECT,
+            EarlyHelpEpisode.start_date,
+            EarlyHelpEpisode.assessment_date,
+            EarlyHelpEpisode.lead_professional_name,
+            EarlyHelpEpisode.lead_professional_agency,
+        )
+        .select_from(EarlyHelpEpisode)
+        .join(Person, Person.id == EarlyHelpEpisode.child_id)
+        .outerjoin(Team, Team.id == EarlyHelpEpisode.team_id)
+        .outerjoin(UserAccount, UserAccount.id == EarlyHelpEpisode.lead_professional_user_id)
+        .where(
+            EarlyHelpEpisode.assessment_date >= w.six, EarlyHelpEpisode.assessment_date <= w.as_of
+        )
+        .order_by(EarlyHelpEpisode.assessment_date, Person.la_child_id, EarlyHelpEpisode.id)
+    )
+    for r in session.execute(stmt):
+        lead = r.worker_name or r.lead_professional_name
+        yield (
+            *_child_cells(r, w.as_of),
+            r.start_date,
+            r.assessment_date,
+            r.lead_professional_agency or settings.la_name,
+            r.team_name or "Awaiting allocation",
+            lead or "Unallocated",
         )
 
 

@@ -11,11 +11,13 @@ from app.workflow.engine import StateMachine
 def all_machines() -> tuple[StateMachine, ...]:
     """Each declared machine once, in the order the README shows them (add new ones here)."""
     from app.assessments.workflow import ASSESSMENT_MACHINE
+    from app.audits.workflow import CASE_AUDIT_MACHINE
     from app.care.workflow import PERIOD_OF_CARE_MACHINE
     from app.casenotes.workflow import NOTE_MACHINE
     from app.cases.workflow import CASE_MACHINE
     from app.cin.workflow import CIN_PLAN_MACHINE
     from app.contacts.workflow import CONTACT_MACHINE
+    from app.earlyhelp.workflow import EARLY_HELP_MACHINE
     from app.iro.workflow import CLA_REVIEW_MACHINE, IRO_DISPUTE_MACHINE
     from app.legal.workflow import CARE_PROCEEDINGS_MACHINE, PRE_PROCEEDINGS_MACHINE
     from app.protection.workflow import CP_PLAN_MACHINE, S47_MACHINE
@@ -35,4 +37,6 @@ def all_machines() -> tuple[StateMachine, ...]:
         PRE_PROCEEDINGS_MACHINE,
         CARE_PROCEEDINGS_MACHINE,
         NOTE_MACHINE,
+        EARLY_HELP_MACHINE,
+        CASE_AUDIT_MACHINE,
     )

@@ -171,6 +171,8 @@ def test_each_step_meets_the_deadline_that_waited_for_it(db: Session, cast: Cast
         "contact_decision": DeadlineStatus.met,
         "referral_decision": DeadlineStatus.met,
         "assessment_authorised": DeadlineStatus.met,
+        # Rule 37: no manager's oversight on the file within 6 weeks of the referral.
+        "management_oversight": DeadlineStatus.overdue,
     }
 
 
@@ -208,6 +210,7 @@ def test_closing_the_case_stops_every_open_clock(db: Session, cast: Cast) -> Non
         "contact_decision": DeadlineStatus.met,
         "referral_decision": DeadlineStatus.stopped,
         "assessment_authorised": DeadlineStatus.stopped,
+        "management_oversight": DeadlineStatus.stopped,
     }
     assert deadlines["assessment_authorised"].stopped_date == date(2025, 12, 10)
 

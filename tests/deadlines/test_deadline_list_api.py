@@ -60,6 +60,8 @@ def test_the_deadline_list_names_each_rule_its_source_and_status(
     assert [(i["kind"], i["rule_id"], i["status"], i["due_date"]) for i in items] == [
         ("contact_decision", "TS1", "met", "2025-11-25"),
         ("referral_decision", "TS2", "due", "2025-11-26"),
+        # Rule 37: management oversight within 6 weeks of the referral.
+        ("management_oversight", "TS37", "due", "2026-01-06"),
         ("assessment_authorised", "TS3", "due", "2026-01-30"),
     ]
     assert items[0]["met_date"] == "2025-11-25"
@@ -95,6 +97,7 @@ def test_the_deadline_list_filters_by_child_case_worker_team_kind_status_and_dat
     assert kinds_of(status="met") == [("ava", "contact_decision")]
     assert sorted(kinds_of(status="due")) == [
         ("ava", "assessment_authorised"),
+        ("ava", "management_oversight"),
         ("cal", "contact_decision"),
     ]
     assert kinds_of(due_after="2025-11-27", due_before="2025-11-27") == [
@@ -123,7 +126,7 @@ def test_the_deadline_list_pages_by_due_date_without_gaps_or_repeats(
     _world(db, cast)
     headers = auth_headers(db, cast.manager)
     everything = _get(client, headers, limit=200)["items"]
-    assert len(everything) == 5
+    assert len(everything) == 6  # with Ava's management oversight (rule 37)
     seen: list[dict[str, Any]] = []
     cursor = None
     while True:

@@ -30,8 +30,10 @@ from app.core_types import (
     is_valid_upn,
 )
 from app.db import make_engine, make_session_factory, unit_of_work
+from app.deadlines.service import deadline_status_clause
 from app.demo import DEMO_ACCOUNTS, DEMO_INTEGRATION_TOKEN, DemoDataRefused, load_demo_data
 from app.demo.names import FAMILY_SURNAMES, STAFF_SURNAMES
+from app.interventions.service import edge_of_care_outcomes
 from app.models import (
     Address,
     Case,
@@ -51,12 +53,27 @@ from app.models import (
     UserAccount,
 )
 from app.models.assessments import Assessment
+from app.models.audits import (
+    AuditAction,
+    AuditProgramme,
+    CaseAudit,
+    ModerationOutcome,
+    ProgrammeKind,
+)
 from app.models.care import LegalStatusRecord, PeriodOfCare, Placement
 from app.models.cin import CINPlan
+from app.models.earlyhelp import EarlyHelpEpisode
 from app.models.frontdoor import Contact, ContactChild, ContactOutcome, Referral
+from app.models.interventions import (
+    Intervention,
+    InterventionOutcome,
+    InterventionStatus,
+    ProviderKind,
+)
 from app.models.iro import CLAReview, IROAllocation, IRODispute
 from app.models.leavingcare import LeavingCareContact
 from app.models.protection import CPConference, CPPlan
+from app.models.supervision import ManagementOversight, SupervisionSession
 from app.security.authn import principal_for_user
 from app.security.passwords import verify_password
 from app.security.principal import AuthMethod
@@ -114,6 +131,11 @@ def _fingerprint(db: Session) -> dict[str, Any]:
         select(UserAccount.username, UserAccount.display_name).order_by(UserAccount.username)
     ).all()
     states = Counter(db.scalars(select(Case.state)))
+    # Which cases an audit programme draws follows their ids (the draw sorts the population by
+    # case id), and the services give cases random ids: the audits' own steps (their events and
+    # their actions' deadlines) are left out below; how many audits there are is not.
+    not_audit_deadline = Deadline.kind != DeadlineKind.audit_action
+    not_audit_event = CaseEvent.subject_type.not_in(("case_audit", "audit_action"))
     counts = {
         model.__name__: db.scalar(select(func.count()).select_from(model))
         for model in (
@@ -123,15 +145,33 @@ def _fingerprint(db: Session) -> dict[str, Any]:
             Team,
             TeamMembership,
             Case,
-            Deadline,
             Contact,
             Referral,
             Assessment,
             CPPlan,
             CINPlan,
-            CaseEvent,
+            Intervention,
+            CaseAudit,
+            SupervisionSession,
+            EarlyHelpEpisode,
         )
     }
+    counts["Deadline"] = db.scalar(
+        select(func.count()).select_from(Deadline).where(not_audit_deadline)
+    )
+    counts["CaseEvent"] = db.scalar(
+        select(func.count()).select_from(CaseEvent).where(not_audit_event)
+    )
+    interventions = db.execute(
+        select(
+            Intervention.child_id,
+            Intervention.kind,
+            Intervention.referred_date,
+            Intervention.start_date,
+            Intervention.end_date,
+            Intervention.outcome,
+        ).order_by(Intervention.child_id, Intervention.referred_date, Intervention.kind)
+    ).all()
     # Service rows get random ids; what each child went through is the same for a seed.
     journeys = db.execute(
         select(
@@ -140,7 +180,7 @@ def _fingerprint(db: Session) -> dict[str, Any]:
     ).all()
     deadlines = sorted(
         ((str(d.kind), d.start_date, d.due_date, d.met_date, d.stopped_date)
-         for d in db.scalars(select(Deadline))),
+         for d in db.scalars(select(Deadline).where(not_audit_deadline))),
         key=str,  # met and stopped dates may be None
     )  # fmt: skip
     return {
@@ -150,6 +190,7 @@ def _fingerprint(db: Session) -> dict[str, Any]:
         "counts": counts,
         "journeys": journeys,
         "deadlines": deadlines,
+        "interventions": interventions,
     }
 
 
@@ -188,6 +229,14 @@ def test_the_summary_counts_what_was_written(db: Session, demo_settings: Setting
     assert summary.cases == db.scalar(select(func.count()).select_from(Case))
     assert summary.relationships == db.scalar(select(func.count()).select_from(PersonRelationship))
     assert summary.addresses == db.scalar(select(func.count()).select_from(Address))
+    assert summary.interventions == db.scalar(select(func.count()).select_from(Intervention))
+    assert summary.interventions > 0
+    assert summary.case_audits == db.scalar(select(func.count()).select_from(CaseAudit))
+    assert summary.case_audits > 0
+    assert summary.supervision_records == db.scalar(
+        select(func.count()).select_from(SupervisionSession)
+    )
+    assert summary.early_help_episodes > 0
     assert "Demo data loaded" in summary.describe()
 
 
@@ -578,4 +627,83 @@ def test_children_in_care_care_leavers_and_the_iro_service_are_in_the_demo(
     assert leavers, "young people who left care at 18"
     assert loaded.scalar(select(func.count()).select_from(LeavingCareContact))
     assert (loaded.scalar(select(func.count()).select_from(IRODispute)) or 0) >= 1
+    assert verify_chains(loaded) is None
+
+
+def test_services_and_edge_of_care_support_for_teenagers(loaded: Session) -> None:
+    """Issue 6's demo: services of several kinds and providers, and edge-of-care support for
+    teenagers — some still at home months later, some who came into care."""
+    interventions = loaded.scalars(select(Intervention)).all()
+    assert len({i.kind for i in interventions}) >= 4
+    assert {i.provider_kind for i in interventions} == set(ProviderKind)
+    assert {i.status for i in interventions} == set(InterventionStatus)
+    assert any(i.outcome is InterventionOutcome.declined for i in interventions)
+    cases = {c.id: c for c in loaded.scalars(select(Case))}
+    assert all(cases[i.case_id].opened_date <= i.referred_date for i in interventions)
+    manager = loaded.scalars(
+        select(UserAccount).where(UserAccount.role == Role.service_manager)
+    ).first()
+    assert manager is not None
+    with clock.frozen_at(LOAD_AT):
+        outcomes = edge_of_care_outcomes(
+            loaded,
+            actor=principal_for_user(loaded, manager, auth=AuthMethod.session),
+            ended_from=LOAD_AT.date() - timedelta(days=5 * 365),
+            ended_to=LOAD_AT.date(),
+        )
+    loaded.rollback()
+    at_three = [child.at_home[3] for child in outcomes.children]
+    assert True in at_three, "a teenager still at home three months after support ended"
+    assert False in at_three, "a teenager who came into care after support ended"
+    for child in outcomes.children:
+        person = loaded.get(Person, child.child_id)
+        assert person is not None
+        assert person.date_of_birth is not None
+        assert 13 <= (child.end_date - person.date_of_birth).days // 365 <= 17
+    assert verify_chains(loaded) is None
+
+
+def test_early_help_episodes_with_a_step_up(loaded: Session) -> None:
+    episodes = loaded.scalars(select(EarlyHelpEpisode)).all()
+    assert episodes
+    assert any(e.step_up_case_id is not None for e in episodes), "a child stepped up"
+
+
+def test_supervision_some_of_it_overdue_and_oversight_on_cases(loaded: Session) -> None:
+    assert loaded.scalar(select(func.count()).select_from(SupervisionSession))
+    assert loaded.scalar(select(func.count()).select_from(ManagementOversight))
+    today = LOAD_AT.date()
+    overdue = loaded.scalar(
+        select(func.count())
+        .select_from(Deadline)
+        .where(
+            Deadline.kind == DeadlineKind.supervision,
+            deadline_status_clause(DeadlineStatus.overdue, today),
+        )
+    )
+    assert overdue, "a worker whose supervision has lapsed"
+
+
+def test_two_audit_programmes_with_submitted_moderated_audits_and_actions(
+    loaded: Session,
+) -> None:
+    programmes = loaded.scalars(select(AuditProgramme)).all()
+    assert {p.kind for p in programmes} == {ProgrammeKind.random, ProgrammeKind.thematic}
+    audits = loaded.scalars(select(CaseAudit)).all()
+    assert {a.programme_id for a in audits} == {p.id for p in programmes}
+    states = Counter(a.state for a in audits)
+    assert states["submitted"] + states["moderated"] > len(audits) // 2, states
+    assert {a.moderation_outcome for a in audits} >= set(ModerationOutcome)
+    assert states["assigned"] + states["planned"] >= 1, "a few still in progress"
+    for audit in audits:
+        assert audit.auditor_id is None or audit.auditor_id != audit.moderator_id
+    # Independence: nobody audits a case they worked on, nor one their own team holds as manager.
+    auditors = {u.id: u for u in loaded.scalars(select(UserAccount))}
+    assert all(
+        auditors[a.auditor_id].role is not Role.social_worker for a in audits if a.auditor_id
+    )
+    actions = loaded.scalars(select(AuditAction)).all()
+    today = LOAD_AT.date()
+    assert any(a.completed_date is not None for a in actions), "an action completed"
+    assert any(a.completed_date is None and a.due_date < today for a in actions), "one overdue"
     assert verify_chains(loaded) is None

@@ -36,6 +36,15 @@ def _assessing(db: Session, cast: Cast, *, referred: date, worker: UserAccount |
         case = open_case(db, by=cast.manager, child=child, team=cast.team, worker=worker)
         take(db, case, "accept_referral", by=cast.manager)
         take(db, case, "start_assessment", by=cast.manager)
+    # Rule 37's clock (management oversight, from the referral) is kept out of these stories: a
+    # manager's oversight on the day meets it, and the next one is not opened.
+    deadline_meet(
+        db,
+        subject_type="case",
+        subject_id=case.id,
+        kind=DeadlineKind.management_oversight,
+        met_date=referred,
+    )
     return case
 
 
