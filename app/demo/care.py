@@ -530,6 +530,16 @@ class CareStory:
                 Deadline.stopped_date.is_(None),
                 Deadline.kind.in_(ACTED_ON),
             )
+            # A fixed order (never the database's row order, which on PostgreSQL depends on where
+            # earlier, rolled-back rows left free space): ``when`` draws from the seeded stream
+            # per deadline, so the order decides the council the same seed builds.
+            .order_by(
+                Deadline.due_date,
+                Deadline.kind,
+                Deadline.start_date,
+                Deadline.subject_type,
+                Deadline.created_at,
+            )
         ).all()
         best: tuple[date, Deadline | None] = (date.max, None)
         for deadline in open_:
