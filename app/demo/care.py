@@ -524,7 +524,8 @@ class CareStory:
     def next_deadline(self) -> tuple[date, Deadline | None]:
         """The open clock of this child the walk acts on next, and the day it acts."""
         open_ = self.session.scalars(
-            select(Deadline).where(
+            select(Deadline)
+            .where(
                 Deadline.child_id == self.child.id,
                 Deadline.met_date.is_(None),
                 Deadline.stopped_date.is_(None),
