@@ -21,13 +21,18 @@ PYTEST_ARGS ?=
 VALIDATORS := .validators
 VALIDATORS_STAMP := $(VALIDATORS)/.installed
 VALIDATOR_PACKAGES := csc-validator-be-cin==0.1.13 csc-validator-be-903==0.1.17
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright: Playwright's own
+# browser download is not used. Installed with apt-get when missing (sudo only when not root).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help run test validators lint typecheck pytest-sqlite pytest-postgresql openapi clean clean-db
+.PHONY: help run test validators chromium lint typecheck pytest-sqlite pytest-postgresql openapi clean clean-db
 
 help:
 	@echo "make run        install, migrate the embedded database, load demo data once, serve on http://$(HOST):$(PORT)"
 	@echo "make test       ruff, mypy (strict), then pytest on SQLite and on PostgreSQL"
 	@echo "make validators install the DfE validators in .validators (tests and returns check)"
+	@echo "make chromium   install Debian's chromium for the browser tests (apt-get, when missing)"
 	@echo "make lint       ruff format --check and ruff check"
 	@echo "make typecheck  mypy --strict"
 	@echo "make openapi    regenerate openapi/openapi.json"
@@ -67,6 +72,13 @@ $(VALIDATORS_STAMP): Makefile | $(BIN)/python
 
 validators: $(VALIDATORS_STAMP)
 
+$(CHROMIUM):
+	@echo "Installing Debian's chromium for the browser tests (tests/browser)"
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+chromium: $(CHROMIUM)
+
 lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
@@ -76,12 +88,12 @@ typecheck: $(DEV_STAMP)
 
 # Each pass says which database it runs on. pytest's own exit code is kept (5, "no tests
 # collected", fails the build like any other failure).
-pytest-sqlite: $(DEV_STAMP) $(VALIDATORS_STAMP)
+pytest-sqlite: $(DEV_STAMP) $(VALIDATORS_STAMP) $(CHROMIUM)
 	@echo
 	@echo "================ pytest on SQLite (embedded) ================"
 	CASEWORK_TEST_BACKEND=sqlite $(BIN)/pytest $(PYTEST_ARGS)
 
-pytest-postgresql: $(DEV_STAMP) $(VALIDATORS_STAMP)
+pytest-postgresql: $(DEV_STAMP) $(VALIDATORS_STAMP) $(CHROMIUM)
 	@echo
 	@echo "================ pytest on PostgreSQL ================"
 	CASEWORK_TEST_BACKEND=postgresql $(BIN)/pytest $(PYTEST_ARGS)

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,6 +17,9 @@ from app.config import Settings, get_settings
 from app.db import database_is_up, make_engine, make_session_factory
 from app.errors import install_error_handlers
 from app.middleware import RequestContextMiddleware
+from app.web import STATIC_DIR
+from app.web.errors import install_web_error_handlers
+from app.web.routes import router as web_router
 
 API_DESCRIPTION = """Casework: case management for children's social care in England.
 
@@ -56,8 +60,14 @@ def create_app(
     app.state.engine = engine
     app.state.session_factory = factory
     install_error_handlers(app)
+    install_web_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(api_router)
+    # The web client: pages, and the pinned GOV.UK Frontend assets at /assets (where its
+    # stylesheet expects its fonts and images) and our own files and htmx at /static.
+    app.include_router(web_router)
+    app.mount("/assets", StaticFiles(directory=STATIC_DIR / "govuk"), name="govuk-assets")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/health", tags=["health"], operation_id="health", include_in_schema=True)
     def health() -> JSONResponse:

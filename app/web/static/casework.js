@@ -1,0 +1,5 @@
+// Starts the GOV.UK Frontend components. Loaded as a module from our own origin (the CSP allows
+// no inline script but the page template's own, which carries the nonce).
+import { initAll } from "/assets/govuk-frontend.min.js";
+
+initAll();
