@@ -140,6 +140,20 @@ class ProgrammePreview(BaseModel):
     cases: list[DrawnCase]
 
 
+class ProgrammeRedraw(BaseModel):
+    """A programme's draw done again from its stored inputs (its own audits not counting as
+    already planned), beside the cases it planned. ``reproduced`` is true when the two are the
+    same cases; when the records have moved on since, the differences are listed."""
+
+    programme_id: uuid.UUID
+    seed: int
+    reproduced: bool
+    drawn: list[DrawnCase]
+    planned_case_ids: list[uuid.UUID]
+    drawn_not_planned: list[uuid.UUID]
+    planned_not_drawn: list[uuid.UUID]
+
+
 class ProgrammeAuditRead(BaseModel):
     """An audit of the programme: its state and grades (the case by id; no child named)."""
 

@@ -43,6 +43,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from pydantic import TypeAdapter
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -135,14 +136,18 @@ def _open_in_month(first: date, last: date) -> list[ColumnElement[bool]]:
     ]
 
 
-def _already_planned(first: date) -> ColumnElement[bool]:
-    """The case has an audit (not cancelled) in a programme for the same month."""
-    return exists().where(
+def _already_planned(first: date, ignore: uuid.UUID | None = None) -> ColumnElement[bool]:
+    """The case has an audit (not cancelled) in a programme for the same month (other than
+    ``ignore``: a programme's own audits when its draw is checked)."""
+    conditions = [
         CaseAudit.case_id == Case.id,
         CaseAudit.state != CANCELLED,
         CaseAudit.programme_id == AuditProgramme.id,
         AuditProgramme.month == first,
-    )
+    ]
+    if ignore is not None:
+        conditions.append(AuditProgramme.id != ignore)
+    return exists().where(*conditions)
 
 
 def _criterion(criteria: Criteria, first: date, last: date) -> ColumnElement[bool]:
@@ -230,9 +235,11 @@ def programme_draw(
     sample_size: int | None,
     team_ids: Sequence[uuid.UUID] | None = None,
     criteria: Criteria | None = None,
+    ignore_programme: uuid.UUID | None = None,
 ) -> Draw:
     """The cases a programme draws for ``month`` with ``seed`` (see the module's docstring); reads
-    only. Two queries (three for a placements criterion), whatever the number of teams or cases."""
+    only. Two queries (three for a placements criterion), whatever the number of teams or cases.
+    ``ignore_programme``: that programme's own audits do not count as already planned."""
     first, last = month, month_last_day(month)
     teams = _teams(session, team_ids)
     team_by_id = {t.id: t for t in teams}
@@ -242,9 +249,12 @@ def programme_draw(
     planned: set[uuid.UUID] = set()
     rows: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]] = []
     for case_id, team_id, child_id, taken in session.execute(
-        select(Case.id, Case.team_id, Case.child_id, _already_planned(first).label("taken")).where(
-            *conditions
-        )
+        select(
+            Case.id,
+            Case.team_id,
+            Case.child_id,
+            _already_planned(first, ignore_programme).label("taken"),
+        ).where(*conditions)
     ):
         rows.append((case_id, team_id, child_id))
         if taken:
@@ -366,6 +376,53 @@ def programme_preview(session: Session, *, actor: Principal, body: ProgrammeCrea
         team_ids=body.team_ids,
         criteria=body.criteria,
     )
+
+
+@dataclass
+class RedrawCheck:
+    """A programme's draw done again from its stored inputs, against the cases it planned."""
+
+    programme_id: uuid.UUID
+    draw: Draw
+    planned: list[uuid.UUID]
+
+    @property
+    def reproduced(self) -> bool:
+        return sorted(c.case_id for c in self.draw.cases) == sorted(self.planned)
+
+
+def programme_redraw(session: Session, *, actor: Principal, programme_id: uuid.UUID) -> RedrawCheck:
+    """Draw the programme again from its stored kind, month, seed, sample size, teams and
+    criteria, its own audits not counting as already planned, and set the result beside the cases
+    it planned: the proof that the sample was drawn, not picked. Reads only. The records can have
+    moved on since (a case closed before the month, changed team, or another programme for the
+    month was created first); the two lists then differ and the answer says so."""
+    programme = session.get(AuditProgramme, programme_id)
+    if programme is None:
+        raise NotFound(NOT_FOUND)
+    criteria = (
+        TypeAdapter(Criteria).validate_python(programme.criteria)
+        if programme.criteria is not None
+        else None
+    )
+    draw = programme_draw(
+        session,
+        kind=programme.kind,
+        month=programme.month,
+        seed=programme.seed,
+        sample_size=programme.sample_size,
+        team_ids=[uuid.UUID(str(t)) for t in programme.team_ids] if programme.team_ids else None,
+        criteria=criteria,
+        ignore_programme=programme.id,
+    )
+    planned = list(
+        session.scalars(
+            select(CaseAudit.case_id)
+            .where(CaseAudit.programme_id == programme.id)
+            .order_by(CaseAudit.case_id)
+        )
+    )
+    return RedrawCheck(programme_id=programme.id, draw=draw, planned=planned)
 
 
 def programme_create(

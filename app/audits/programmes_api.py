@@ -20,6 +20,7 @@ from app.audits.programme_schemas import (
     ProgrammeCreate,
     ProgrammePreview,
     ProgrammeRead,
+    ProgrammeRedraw,
     ProgrammeSummary,
     month_of,
 )
@@ -143,6 +144,31 @@ def audit_programme_get(
     """The programme and its audits: states and grades, cases by id (no child named)."""
     view = service.programme_get(session, actor=principal, programme_id=programme_id)
     return _read(view, response)
+
+
+@router.get(
+    "/audit-programmes/{programme_id}/redraw",
+    operation_id="audit_programme_redraw",
+    response_model=ProgrammeRedraw,
+    responses=problem_responses(404),
+)
+def audit_programme_redraw(
+    programme_id: uuid.UUID, session: SessionDep, principal: FindingsReader
+) -> ProgrammeRedraw:
+    """Draw the programme again from its stored seed and inputs and compare with the cases it
+    planned: the check that its sample was drawn, not picked. Writes nothing."""
+    check = service.programme_redraw(session, actor=principal, programme_id=programme_id)
+    drawn = {c.case_id for c in check.draw.cases}
+    planned = set(check.planned)
+    return ProgrammeRedraw(
+        programme_id=check.programme_id,
+        seed=check.draw.seed,
+        reproduced=check.reproduced,
+        drawn=[DrawnCase(case_id=c.case_id, team_id=c.team_id) for c in check.draw.cases],
+        planned_case_ids=check.planned,
+        drawn_not_planned=sorted(drawn - planned),
+        planned_not_drawn=sorted(planned - drawn),
+    )
 
 
 @router.get(

@@ -21,7 +21,7 @@ from app.audits.programme_schemas import ProgrammeCreate
 from app.care import service as care_service
 from app.care.codes import ReasonPlaceChange
 from app.care.schemas import PlacementChange
-from app.models import CaseEvent, Person, Role
+from app.models import Case, CaseEvent, Person, Role
 from app.models.audit import ChangeLog
 from app.models.audits import AuditProgramme, CaseAudit
 from app.models.care import PeriodOfCare
@@ -209,6 +209,51 @@ def test_a_seed_is_chosen_when_none_is_given_and_a_second_programme_leaves_out_t
     # ... while April's is drawn from all four.
     april = _post(client, PREVIEW, headers, {**body, "month": "2026-04"}, DRAWN_ON)
     assert (april.json()["population"], april.json()["excluded_already_planned"]) == (4, 0)
+
+
+def test_a_programme_is_drawn_again_from_its_stored_seed_and_found_to_match_until_records_move(
+    client: TestClient, db: Session, cast: AuditCast
+) -> None:
+    """Months later, peer challenge asks whether May's sample was drawn or picked: the programme is
+    drawn again from what it stored and set beside the cases it planned."""
+    tool = make_tool(db, cast)
+    open_cases(db, cast, team=cast.team, count=5)
+    headers = cast.headers(db)
+    body = programme_body(tool, team_ids=[str(cast.team.id)])
+    made = _post(client, PROGRAMMES, headers, body, DRAWN_ON)
+    assert made.status_code == 201, made.text
+    # Another programme for May takes cases left: it must not spoil the first one's check.
+    other = _post(client, PROGRAMMES, headers, {**body, "name": "May, again"}, DRAWN_ON)
+    assert other.status_code == 201, other.text
+    url = f"{PROGRAMMES}/{made.json()['id']}/redraw"
+    events_before = db.scalar(select(func.count()).select_from(CaseEvent))
+
+    with on(DRAWN_ON):
+        check = client.get(url, headers=cast.headers(db, cast.manager))
+
+    assert check.status_code == 200, check.text
+    body = check.json()
+    assert body["reproduced"] is True
+    assert body["seed"] == made.json()["seed"]
+    assert sorted(ids(body["drawn"])) == sorted(ids(made.json()["audits"]))
+    assert (body["drawn_not_planned"], body["planned_not_drawn"]) == ([], [])
+    assert db.scalar(select(func.count()).select_from(CaseEvent)) == events_before
+
+    # A drawn case moves to another team: drawn again today, the sample differs, and says how.
+    moved = db.get(Case, uuid.UUID(made.json()["audits"][0]["case_id"]))
+    assert moved is not None
+    moved.team_id = cast.other_team.id
+    db.flush()
+    with on(DRAWN_ON):
+        again = client.get(url, headers=cast.headers(db, cast.manager)).json()
+    assert again["reproduced"] is False
+    assert str(moved.id) in again["planned_not_drawn"]
+
+    with on(DRAWN_ON):
+        missing = client.get(f"{PROGRAMMES}/{uuid.uuid4()}/redraw", headers=headers)
+        social_worker = client.get(url, headers=cast.headers(db, cast.social_worker))
+    assert missing.status_code == 404, missing.text
+    assert social_worker.status_code == 403, social_worker.text
 
 
 # --- sharing the audits among auditors -----------------------------------------------------------
