@@ -136,17 +136,19 @@ def _open_in_month(first: date, last: date) -> list[ColumnElement[bool]]:
     ]
 
 
-def _already_planned(first: date, ignore: uuid.UUID | None = None) -> ColumnElement[bool]:
-    """The case has an audit (not cancelled) in a programme for the same month (other than
-    ``ignore``: a programme's own audits when its draw is checked)."""
+def _already_planned(first: date, as_drawn: AuditProgramme | None = None) -> ColumnElement[bool]:
+    """The case has an audit (not cancelled) in a programme for the same month. When
+    ``as_drawn``'s draw is checked, only programmes created before it count: its own audits, and
+    those of programmes made after it (which drew from what it left), were not there to exclude."""
     conditions = [
         CaseAudit.case_id == Case.id,
         CaseAudit.state != CANCELLED,
         CaseAudit.programme_id == AuditProgramme.id,
         AuditProgramme.month == first,
     ]
-    if ignore is not None:
-        conditions.append(AuditProgramme.id != ignore)
+    if as_drawn is not None:
+        conditions.append(AuditProgramme.id != as_drawn.id)
+        conditions.append(AuditProgramme.created_at < as_drawn.created_at)
     return exists().where(*conditions)
 
 
@@ -235,11 +237,11 @@ def programme_draw(
     sample_size: int | None,
     team_ids: Sequence[uuid.UUID] | None = None,
     criteria: Criteria | None = None,
-    ignore_programme: uuid.UUID | None = None,
+    as_drawn: AuditProgramme | None = None,
 ) -> Draw:
     """The cases a programme draws for ``month`` with ``seed`` (see the module's docstring); reads
     only. Two queries (three for a placements criterion), whatever the number of teams or cases.
-    ``ignore_programme``: that programme's own audits do not count as already planned."""
+    ``as_drawn``: the programme whose draw is being checked (see ``_already_planned``)."""
     first, last = month, month_last_day(month)
     teams = _teams(session, team_ids)
     team_by_id = {t.id: t for t in teams}
@@ -253,7 +255,7 @@ def programme_draw(
             Case.id,
             Case.team_id,
             Case.child_id,
-            _already_planned(first, ignore_programme).label("taken"),
+            _already_planned(first, as_drawn).label("taken"),
         ).where(*conditions)
     ):
         rows.append((case_id, team_id, child_id))
@@ -393,10 +395,11 @@ class RedrawCheck:
 
 def programme_redraw(session: Session, *, actor: Principal, programme_id: uuid.UUID) -> RedrawCheck:
     """Draw the programme again from its stored kind, month, seed, sample size, teams and
-    criteria, its own audits not counting as already planned, and set the result beside the cases
-    it planned: the proof that the sample was drawn, not picked. Reads only. The records can have
-    moved on since (a case closed before the month, changed team, or another programme for the
-    month was created first); the two lists then differ and the answer says so."""
+    criteria, counting as already planned only the audits of programmes made before it, and set
+    the result beside the cases it planned: the proof that the sample was drawn, not picked.
+    Reads only. The records can have moved on since (a case closed before the month, changed
+    team, or an audit of an earlier programme for the month was cancelled); the two lists then
+    differ and the answer says so."""
     programme = session.get(AuditProgramme, programme_id)
     if programme is None:
         raise NotFound(NOT_FOUND)
@@ -413,7 +416,7 @@ def programme_redraw(session: Session, *, actor: Principal, programme_id: uuid.U
         sample_size=programme.sample_size,
         team_ids=[uuid.UUID(str(t)) for t in programme.team_ids] if programme.team_ids else None,
         criteria=criteria,
-        ignore_programme=programme.id,
+        as_drawn=programme,
     )
     planned = list(
         session.scalars(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.audits import programmes
 from app.audits import service as audit_service
 from app.audits.programme_schemas import ProgrammeCreate
@@ -30,6 +31,7 @@ from tests.audits.factories import (
     cp_case,
     make_audit_cast,
     make_tool,
+    noon,
     on,
     principal,
 )
@@ -222,8 +224,10 @@ def test_a_programme_is_drawn_again_from_its_stored_seed_and_found_to_match_unti
     body = programme_body(tool, team_ids=[str(cast.team.id)])
     made = _post(client, PROGRAMMES, headers, body, DRAWN_ON)
     assert made.status_code == 201, made.text
-    # Another programme for May takes cases left: it must not spoil the first one's check.
-    other = _post(client, PROGRAMMES, headers, {**body, "name": "May, again"}, DRAWN_ON)
+    # Another programme for May, made an hour later, takes cases left: it must not spoil the
+    # first one's check, and its own check counts the first one's cases as taken.
+    with clock.frozen_at(noon(DRAWN_ON) + timedelta(hours=1)):
+        other = client.post(PROGRAMMES, json={**body, "name": "May, again"}, headers=headers)
     assert other.status_code == 201, other.text
     url = f"{PROGRAMMES}/{made.json()['id']}/redraw"
     events_before = db.scalar(select(func.count()).select_from(CaseEvent))
@@ -238,6 +242,11 @@ def test_a_programme_is_drawn_again_from_its_stored_seed_and_found_to_match_unti
     assert sorted(ids(body["drawn"])) == sorted(ids(made.json()["audits"]))
     assert (body["drawn_not_planned"], body["planned_not_drawn"]) == ([], [])
     assert db.scalar(select(func.count()).select_from(CaseEvent)) == events_before
+    with on(DRAWN_ON):
+        other_check = client.get(
+            f"{PROGRAMMES}/{other.json()['id']}/redraw", headers=cast.headers(db, cast.manager)
+        ).json()
+    assert other_check["reproduced"] is True, other_check
 
     # A drawn case moves to another team: drawn again today, the sample differs, and says how.
     moved = db.get(Case, uuid.UUID(made.json()["audits"][0]["case_id"]))
