@@ -17,7 +17,21 @@ from app.config import Settings, get_settings
 from app.db import database_is_up, make_engine, make_session_factory
 from app.errors import install_error_handlers
 from app.middleware import RequestContextMiddleware
-from app.web import STATIC_DIR
+from app.web import (
+    STATIC_DIR,
+    account_pages,
+    assessment_pages,
+    care_pages,
+    case_pages,
+    draft_pages,
+    front_door_pages,
+    iro_pages,
+    practice_pages,
+    protection_pages,
+    record_pages,
+    returns_pages,
+    team_pages,
+)
 from app.web.errors import install_web_error_handlers
 from app.web.routes import router as web_router
 
@@ -66,6 +80,18 @@ def create_app(
     # The web client: pages, and the pinned GOV.UK Frontend assets at /assets (where its
     # stylesheet expects its fonts and images) and our own files and htmx at /static.
     app.include_router(web_router)
+    app.include_router(front_door_pages.router)
+    app.include_router(assessment_pages.router)
+    app.include_router(case_pages.router)
+    app.include_router(protection_pages.router)
+    app.include_router(care_pages.router)
+    app.include_router(iro_pages.router)
+    app.include_router(practice_pages.router)
+    app.include_router(team_pages.router)
+    app.include_router(record_pages.router)
+    app.include_router(returns_pages.router)
+    app.include_router(draft_pages.router)
+    app.include_router(account_pages.router)
     app.mount("/assets", StaticFiles(directory=STATIC_DIR / "govuk"), name="govuk-assets")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

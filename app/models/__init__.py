@@ -7,6 +7,7 @@ from app.models import (  # noqa: F401
     careplans,
     casenotes,
     cin,
+    drafts,
     earlyhelp,
     frontdoor,
     health,

@@ -12,7 +12,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader
 
+from app.security.policy import PERMISSIONS
 from app.security.principal import Principal
+from app.web.notices import notice_for
 from app.web.security import content_security_policy, csp_nonce
 
 SERVICE_NAME = "Casework"
@@ -68,6 +70,9 @@ def render(
         "csrf_token": who.csrf_token if who is not None else None,
         "serviceName": SERVICE_NAME,
         "current_path": request.url.path,
+        # Whether the signed-in person holds a permission: pages offer only what will be allowed.
+        "can": lambda name: who is not None and who.role in PERMISSIONS[name],
+        "notice": notice_for(request.query_params.get("notice")),
     }
     values.update(context or {})
     html = environment().get_template(template).render(values)
