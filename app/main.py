@@ -16,6 +16,7 @@ from app.api.router import api_router
 from app.config import Settings, get_settings
 from app.db import database_is_up, make_engine, make_session_factory
 from app.errors import install_error_handlers
+from app.idempotency import IdempotencyMiddleware
 from app.middleware import RequestContextMiddleware
 from app.web import (
     STATIC_DIR,
@@ -75,6 +76,8 @@ def create_app(
     app.state.session_factory = factory
     install_error_handlers(app)
     install_web_error_handlers(app)
+    # Inside the request-id middleware: its own answers (a replay, a 409) carry the headers too.
+    app.add_middleware(IdempotencyMiddleware, factory=factory)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(api_router)
     # The web client: pages, and the pinned GOV.UK Frontend assets at /assets (where its

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.errors import BadRequest, Forbidden, PreconditionRequired
+from app.idempotency import mark_committed
 from app.security.authn import authenticate_request
 from app.security.policy import PERMISSIONS
 from app.security.principal import Principal
@@ -30,6 +31,10 @@ def get_session(request: Request) -> Iterator[Session]:
     with factory() as session:
         try:
             yield session
+            key_id = getattr(request.state, "idempotency_key_id", None)
+            if key_id is not None:
+                # The Idempotency-Key's request is done, in the same transaction as its change.
+                mark_committed(session, key_id)
             session.commit()
         except BaseException:
             session.rollback()

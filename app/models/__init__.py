@@ -11,6 +11,7 @@ from app.models import (  # noqa: F401
     earlyhelp,
     frontdoor,
     health,
+    idempotency,
     interventions,
     iro,
     leavingcare,
