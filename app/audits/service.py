@@ -974,7 +974,7 @@ def _action_for_change(session: Session, *, actor: Principal, action_id: uuid.UU
     return action
 
 
-def _may_complete(session: Session, *, actor: Principal, action: AuditAction) -> bool:
+def may_complete_action(session: Session, *, actor: Principal, action: AuditAction) -> bool:
     """The owner, a manager of the team holding the case (or a service manager), or QA."""
     if actor.user_id == action.owner_id or actor.role in (Role.qa_auditor, Role.service_manager):
         return True
@@ -1003,7 +1003,7 @@ def audit_action_complete(
             f"This action was completed on {action.completed_date.isoformat()}.",
             code="audit_action_completed",
         )
-    if not _may_complete(session, actor=actor, action=action):
+    if not may_complete_action(session, actor=actor, action=action):
         raise Forbidden(
             "An action is completed by its owner, a manager of the case's team, or QA.",
             code="not_the_owner",

@@ -781,7 +781,7 @@ def _audit_page(
         for a in actions
         if a.completed_date is None
         and _may(principal, "audit_action:complete")
-        and audit_service._may_complete(session, actor=principal, action=a)
+        and audit_service.may_complete_action(session, actor=principal, action=a)
     }
     return render(
         request,
