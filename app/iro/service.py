@@ -390,6 +390,8 @@ class ChildOverview:
     overdue_recommendations: int = 0
     open_disputes: int = 0
     dispute_ids: list[uuid.UUID] = field(default_factory=list)
+    #: The case the period of care is on (the web dashboard links to the case's review form).
+    case_id: uuid.UUID | None = None
 
 
 def iro_children(
@@ -462,6 +464,7 @@ def iro_children(
             overdue_recommendations=overdue[child.id],
             open_disputes=len(disputes.get(child.id, [])),
             dispute_ids=disputes.get(child.id, []),
+            case_id=period.case_id,
         )
         if period.id in next_due:
             line.next_review_due, line.next_review_kind = next_due[period.id]
