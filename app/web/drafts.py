@@ -19,11 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from app import clock
 from app.models.drafts import FormDraft
+from app.models.people import Person
+from app.security.access import person_visible
 from app.security.principal import Principal
 
 #: At most this many fields, each at most this long: a draft is a form, not a file store.
@@ -102,20 +104,55 @@ def draft_for(session: Session, *, actor: Principal, form_path: str) -> DraftVie
     return None if row is None else _view(row)
 
 
-def draft_discard(session: Session, *, actor: Principal, form_path: str) -> None:
-    """Throw the caller's draft of this form away (it was saved, or they chose to)."""
-    session.execute(
+def draft_discard(session: Session, *, actor: Principal, form_path: str) -> bool:
+    """Throw the caller's draft of this form away (it was saved, or they chose to). Whether
+    there was one: only the caller's own draft is ever touched."""
+    result = session.execute(
         delete(FormDraft).where(
             FormDraft.user_id == actor.user_id, FormDraft.form_path == form_path
         )
     )
+    return bool(getattr(result, "rowcount", 0))
 
 
-def drafts_list(session: Session, *, actor: Principal) -> list[DraftView]:
-    """The caller's drafts, newest first (for "My work")."""
-    rows = session.scalars(
-        select(FormDraft)
-        .where(FormDraft.user_id == actor.user_id)
-        .order_by(FormDraft.last_saved_at.desc())
+def _visible_to(actor: Principal) -> Any:
+    """A draft about no child, or about a child the caller may still see: a record restricted
+    after the draft was kept must not show up again through its draft (the child's name is
+    often in the title)."""
+    return or_(
+        FormDraft.child_id.is_(None),
+        FormDraft.child_id.in_(select(Person.id).where(person_visible(actor))),
     )
-    return [_view(row) for row in rows]
+
+
+def drafts_list(session: Session, *, actor: Principal, limit: int | None = None) -> list[DraftView]:
+    """The caller's drafts, newest first (for "My work"), without those about a child they may
+    no longer see. One statement however many drafts there are."""
+    query = (
+        select(FormDraft)
+        .where(FormDraft.user_id == actor.user_id, _visible_to(actor))
+        .order_by(FormDraft.last_saved_at.desc(), FormDraft.form_path)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [_view(row) for row in session.scalars(query)]
+
+
+def draft_visible(session: Session, *, actor: Principal, form_path: str) -> DraftView | None:
+    """The caller's own draft of this form, if any and if it is not about a child they may no
+    longer see (the drafts pages show a draft's text only through this)."""
+    row = session.scalar(
+        select(FormDraft).where(
+            FormDraft.user_id == actor.user_id,
+            FormDraft.form_path == form_path,
+            _visible_to(actor),
+        )
+    )
+    return None if row is None else _view(row)
+
+
+def child_visible(session: Session, *, actor: Principal, child_id: uuid.UUID) -> bool:
+    """Whether a draft may be tied to this child: one the caller may see (a draft must not
+    become a way to learn that a restricted record exists)."""
+    found = session.scalar(select(Person.id).where(Person.id == child_id, person_visible(actor)))
+    return found is not None

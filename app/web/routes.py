@@ -4,8 +4,8 @@ to its own page (post/redirect/get) and works without JavaScript."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -13,17 +13,19 @@ from starlette.responses import Response
 
 from app import clock
 from app.api.deps import SessionDep, SettingsDep
-from app.chronology import service as chronology_service
 from app.config import Settings
 from app.contacts import service as contact_service
 from app.contacts.workflow import OPEN as CONTACT_OPEN
-from app.errors import NotFound, RateLimited, Unauthenticated
+from app.errors import RateLimited, Unauthenticated
+from app.models.org import UserAccount
 from app.people import queries as people_queries
 from app.people.service import age_on
 from app.security import sessions as session_service
 from app.security.authn import SESSION_COOKIE
 from app.security.principal import Principal
 from app.web import queries as web_queries
+from app.web.draft_pages import MY_WORK_DRAFTS
+from app.web.drafts import drafts_list
 from app.web.search import understand
 from app.web.security import (
     SIGN_IN_CSRF_COOKIE,
@@ -45,7 +47,6 @@ CaseReader = Annotated[Principal, Depends(web_permission("case:read"))]
 
 SEARCH_PAGE_SIZE = 25
 QUEUE_PAGE_SIZE = 50
-CHRONOLOGY_PAGE_SIZE = 100
 
 
 # --------------------------------------------------------------------------------------------------
@@ -61,6 +62,7 @@ def _sign_in_page(
     username: str = "",
     errors: dict[str, str] | None = None,
     notice: str | None = None,
+    why: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     token = sign_in_token(request)
@@ -76,6 +78,7 @@ def _sign_in_page(
             "field_errors": errors,
             "errors": [{"text": text, "href": f"#{field}"} for field, text in errors.items()],
             "notice": notice,
+            "why": why,
         },
         status_code=status_code,
     )
@@ -83,13 +86,30 @@ def _sign_in_page(
     return response
 
 
+# Why the person is asked to sign in again (the page's own words, never text from the address).
+DRAFT_KEPT = "You were signed out. What you typed has been kept as a draft."
+TIMED_OUT = "You were signed out because you had not done anything for a while."
+TIMED_OUT_DRAFT_KEPT = (
+    "You were signed out because you had not done anything for a while. "
+    "What you typed has been kept as a draft."
+)
+
+
 @router.get("/sign-in", response_class=HTMLResponse)
 def sign_in_form(
     request: Request,
     settings: SettingsDep,
     next: Annotated[str | None, Query(max_length=2000)] = None,
+    draft: Annotated[str | None, Query(max_length=10)] = None,
+    timeout: Annotated[str | None, Query(max_length=10)] = None,
 ) -> HTMLResponse:
-    return _sign_in_page(request, settings, next_path=safe_next(next))
+    kept = draft == "kept"
+    why: str | None = None
+    if timeout == "1":
+        why = TIMED_OUT_DRAFT_KEPT if kept else TIMED_OUT
+    elif kept:
+        why = DRAFT_KEPT
+    return _sign_in_page(request, settings, next_path=safe_next(next), why=why)
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
@@ -125,7 +145,7 @@ def sign_in(
             request, settings, next_path=target, username=username, errors=errors, status_code=422
         )
     try:
-        _user_session, cookie = session_service.login(
+        user_session, cookie = session_service.login(
             session,
             username=username.strip(),
             password=password,
@@ -143,6 +163,10 @@ def sign_in(
             errors={"username": exc.detail},
             status_code=exc.status,
         )
+    user = session.get(UserAccount, user_session.user_id)
+    if user is not None and user.must_change_password:
+        # A temporary password (set by an administrator): choose one's own before anything else.
+        target = f"/account/password?next={quote(target, safe='')}"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -176,17 +200,27 @@ def sign_out(principal: CsrfChecked, session: SessionDep, settings: SettingsDep)
 @router.get("/", response_class=HTMLResponse)
 def my_work(request: Request, session: SessionDep, principal: DeadlineReader) -> HTMLResponse:
     """The caller's overdue and due-soon deadlines with the rule behind each, their allocated
-    children, and for a manager each managed team's deadlines and unallocated cases."""
+    children, for a manager each managed team's deadlines and unallocated cases, and the
+    caller's drafts in progress (the newest few)."""
     mine = worklist_service.worklist(session, actor=principal)
     children = web_queries.allocated_children(session, actor=principal)
     teams = [
         (name, worklist_service.worklist(session, actor=principal, team_id=team_id))
         for team_id, name in web_queries.team_names(session, principal.managed_team_ids)
     ]
+    # One more than shown, to know whether to link to the full list.
+    drafts = drafts_list(session, actor=principal, limit=MY_WORK_DRAFTS + 1)
     return render(
         request,
         "my_work.html",
-        {"title": "My work", "worklist": mine, "children": children, "teams": teams},
+        {
+            "title": "My work",
+            "worklist": mine,
+            "children": children,
+            "teams": teams,
+            "drafts": drafts[:MY_WORK_DRAFTS],
+            "more_drafts": len(drafts) > MY_WORK_DRAFTS,
+        },
     )
 
 
@@ -262,56 +296,4 @@ def find_a_child(
             "age_on": age_on,
         },
         status_code=422 if error else 200,
-    )
-
-
-# --------------------------------------------------------------------------------------------------
-# A child's record
-# --------------------------------------------------------------------------------------------------
-
-
-@router.get("/children/{child_id}", response_class=HTMLResponse)
-def child_record(
-    request: Request,
-    session: SessionDep,
-    principal: CaseReader,
-    child_id: str,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-) -> HTMLResponse:
-    """The summary banner and the chronology, newest first. A child the caller may not see is
-    "page not found" (the record's existence is not disclosed)."""
-    try:
-        person_id = uuid.UUID(child_id)
-    except ValueError:
-        raise NotFound("There is no child with this id that you can see.") from None
-    record, _version = people_queries.child_record(
-        session, principal=principal, child_id=person_id, resource="web:child_record"
-    )
-    person = record.person
-    chronology = chronology_service.child_chronology(
-        session,
-        actor=principal,
-        person_id=person_id,
-        descending=True,
-        cursor=cursor,
-        limit=CHRONOLOGY_PAGE_SIZE,
-    )
-    status = web_queries.child_status(session, actor=principal, child=chronology.child)
-    today = clock.today()
-    open_cases = [c for c in record.cases or [] if c.closed_date is None]
-    return render(
-        request,
-        "child_record.html",
-        {
-            "title": f"{person.first_name} {person.last_name}",
-            "record": record,
-            "person": person,
-            "age": age_on(person.date_of_birth, today) if person.date_of_birth else None,
-            "status": status,
-            "open_cases": open_cases,
-            "workers": sorted(
-                {c.allocated_worker_name for c in open_cases if c.allocated_worker_name}
-            ),
-            "chronology": chronology,
-        },
     )

@@ -16,15 +16,18 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Form, Request
 from starlette.responses import Response
 
+from app import clock
 from app.api.deps import SessionDep
 from app.config import Settings
 from app.errors import Forbidden, Unauthenticated
+from app.models.security import UserSession
 from app.security.authn import SESSION_COOKIE
 from app.security.policy import PERMISSIONS
 from app.security.principal import Principal
@@ -95,7 +98,24 @@ def web_principal(request: Request, session: SessionDep) -> Principal:
     except Unauthenticated as exc:
         raise SignInRequired(exc.detail) from exc
     request.state.principal = principal
+    if principal.session_id is not None:
+        # Already in the unit of work's identity map (the check above loaded it): no query.
+        row = session.get(UserSession, principal.session_id)
+        if row is not None:
+            request.state.session_expires_in = session_expires_in(row, settings)
     return principal
+
+
+def session_ends_at(row: UserSession, settings: Settings) -> datetime:
+    """When the session ends if nothing more happens: the idle limit or the absolute limit,
+    whichever comes first (ASVS 3.3.1, 3.3.2)."""
+    return min(row.expires_at, row.last_seen_at + timedelta(minutes=settings.session_idle_minutes))
+
+
+def session_expires_in(row: UserSession, settings: Settings) -> int:
+    """Whole seconds left before the session ends (what the page's timeout warning counts
+    down from; rounded down, so the warning is never late)."""
+    return max(0, int((session_ends_at(row, settings) - clock.now()).total_seconds()))
 
 
 WebPrincipal = Annotated[Principal, Depends(web_principal)]

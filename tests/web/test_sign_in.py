@@ -254,3 +254,14 @@ def test_an_unexpected_error_is_the_govuk_sorry_page_with_the_request_id(
     assert "req-123" in page.text
     assert "a bug" not in page.text
     assert page.headers["cache-control"] == "no-store"
+
+
+def test_a_sign_in_page_after_a_timeout_says_why_and_only_in_its_own_words(
+    client: TestClient,
+) -> None:
+    page = client.get("/sign-in", params={"next": "/", "timeout": "1", "draft": "kept"})
+    assert "You were signed out because you had not done anything for a while." in page.text
+    assert "What you typed has been kept as a draft." in page.text
+    plain = client.get("/sign-in", params={"next": "/", "draft": "planted"})
+    assert "You were signed out" not in plain.text
+    assert hidden_csrf(plain.text)
