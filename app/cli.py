@@ -7,6 +7,7 @@ wrong and how to fix it (database down, not migrated, a setting refused), never 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import sys
 from collections.abc import Iterator
@@ -54,6 +55,10 @@ from app.returns.cli import import_app, returns_app  # noqa: E402
 
 app.add_typer(returns_app, name="returns")
 app.add_typer(import_app, name="import")
+from app.backup_cli import backup_app, restore_command  # noqa: E402
+
+app.add_typer(backup_app, name="backup")
+app.command("restore")(restore_command)
 
 # No markup, no highlighting, no hard wrapping: messages carry URLs, paths and exception text that
 # must come out exactly as they are (and be greppable in logs).
@@ -170,6 +175,14 @@ def check_database(settings: Settings) -> str | None:
         engine.dispose()
 
 
+def _unspecified(host: str) -> bool:
+    """Whether ``host`` means "every interface" (0.0.0.0 or ::): not an address to visit."""
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
 def _fail(message: str) -> typer.Exit:
     err_console.print(Text("Error:", style="bold red"), message)
     return typer.Exit(1)
@@ -249,7 +262,7 @@ def serve(
     problem = check_database(settings)
     if problem:
         raise _fail(problem)
-    shown_host = "127.0.0.1" if host == "0.0.0.0" else host  # noqa: S104 - only for display
+    shown_host = "127.0.0.1" if _unspecified(host) else host  # a link people can click
     console.print(
         f"Casework is serving on http://{shown_host}:{port} "
         f"(API docs at http://{shown_host}:{port}/api/v1/docs). Press Ctrl+C to stop.",

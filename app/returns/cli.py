@@ -25,10 +25,13 @@ import_app = typer.Typer(
     no_args_is_help=True,
 )
 
+# Optional, not 0: a default of 0 would itself break the option's minimum (typer checks it).
 YearOption = Annotated[
-    int,
+    int | None,
     typer.Option(
-        min=2015, max=2100, help="Collection year, named by the year it ends: 2026 = 2025-26."
+        min=2015,
+        max=2100,
+        help="Collection year, named by the year it ends: 2026 = 2025-26 (default: this year).",
     ),
 ]
 
@@ -42,7 +45,7 @@ def _year_default() -> int:
 @returns_app.command("cin-census")
 def cin_census(
     out: Annotated[Path, typer.Option(help="Where to write the XML.")],
-    year: YearOption = 0,
+    year: YearOption = None,
 ) -> None:
     """The Children in Need census for the year ending 31 March ``year`` (XML)."""
     from app.cli import _database, _settings, _unit_of_work, console
@@ -59,7 +62,7 @@ def cin_census(
 @returns_app.command("ssda903")
 def ssda903(
     out: Annotated[Path, typer.Option(help="A directory for the CSV tables.")],
-    year: YearOption = 0,
+    year: YearOption = None,
 ) -> None:
     """The SSDA903 children looked after return for the year ending 31 March ``year`` (CSVs)."""
     from app.cli import _database, _settings, _unit_of_work, console
@@ -76,7 +79,7 @@ def ssda903(
 
 
 @returns_app.command("check")
-def check(year: YearOption = 0) -> None:
+def check(year: YearOption = None) -> None:
     """Run the DfE's validators on this year's CIN census and SSDA903 as they stand today, and
     list every failure with the child, the rule and its message: the data-quality worklist."""
     from app.cli import _database, _fail, _settings, _unit_of_work, console
