@@ -82,6 +82,8 @@ chromium: $(CHROMIUM)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	# Static security analysis: no finding of medium severity or above in the product's code.
+	$(BIN)/bandit -r app -q --severity-level medium
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy app tests

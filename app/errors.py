@@ -158,6 +158,9 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return errors
 
 
+#: FastAPI's detail when it cannot decode a request body at all.
+BODY_UNREADABLE = "There was an error parsing the body"
+
 _STATUS_TITLES = {
     400: ("bad_request", "Bad request"),
     401: ("unauthenticated", "Sign-in required"),
@@ -223,6 +226,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == BODY_UNREADABLE:
+            # FastAPI's answer to a body that is not even text (bytes that are not UTF-8): the
+            # same 422 as any other body that is not JSON, as the OpenAPI document says.
+            return problem(
+                422,
+                code="invalid",
+                title="Invalid input",
+                detail="Please correct: body.",
+                request=request,
+                errors=[{"field": "body", "message": "The request body is not valid JSON."}],
+            )
         code, title = _STATUS_TITLES.get(exc.status_code, ("error", "Error"))
         detail = exc.detail if isinstance(exc.detail, str) else title
         if exc.status_code == 404 and detail == "Not Found":

@@ -15,10 +15,10 @@ released, so the client can correct the request and send it again with the same 
 Exactly once, even across a crash: the key is reserved in a transaction of its own before the
 request runs, and marked ``committed`` *in the request's own transaction* (``get_session``). So
 if the process dies after the change committed but before the response was stored, a retry finds
-``committed`` and is told (409) that the first request was done — never a second contact (within
-``IN_FLIGHT_SECONDS`` of the reservation, ``committed`` means the response is being stored: wait). If it
-dies before the commit, the change and the mark were rolled back together, and a retry after
-``IN_FLIGHT_SECONDS`` runs again.
+``committed`` and is told (409) that the first request was done — never a second contact. (Within
+``IN_FLIGHT_SECONDS`` of the reservation, ``committed`` means the response is being stored: the
+retry is told to wait.) If it dies before the commit, the change and the mark were rolled back
+together, and a retry after ``IN_FLIGHT_SECONDS`` runs again.
 
 Keys are private to the caller that sent them: the owner is a hash of the caller's credential
 (the bearer token or the session cookie), so one client can neither replay nor block another's.

@@ -17,7 +17,8 @@ from app.models.audits import AuditGrade, ModerationOutcome, ProgrammeKind
 
 #: The largest seed a programme stores (the column is a 32-bit integer).
 MAX_SEED = 2**31 - 1
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+# Years 1900-2999: a month of year 0 would pass "four digits" and then break date() (a 500).
+MONTH_PATTERN = r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$"
 
 #: Case states a thematic sample may ask for (a contact is not yet a case file to audit).
 CaseStateName = Literal[

@@ -20,10 +20,11 @@ from app.core_types import SWENumber, blank_to_none
 from app.models.org import Role, TeamKind
 
 TeamName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# The constraints sit on the text, not on the optional: applied to None they would raise a
+# TypeError (a 500) instead of letting None through.
 Area = Annotated[
-    str | None,
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] | None,
     BeforeValidator(blank_to_none),
-    StringConstraints(strip_whitespace=True, max_length=120),
 ]
 
 _INPUT = ConfigDict(extra="forbid")
