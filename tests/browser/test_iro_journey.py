@@ -98,6 +98,9 @@ def _in_care(
             child = make_child(
                 session, first_name=first_name, last_name=last_name, date_of_birth=date(2015, 5, 1)
             )
+            # A looked-after child carries the council's LA child id, as the demo's do: the
+            # shared demo council must still produce its SSDA903 for the returns journey.
+            child.la_child_id = f"IRO{child.id.hex[:12].upper()}"
             start = add_working_days(clock.today(), -40)
             case = case_service.case_open(
                 session,
