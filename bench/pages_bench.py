@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import secrets
 import statistics
 import sys
@@ -222,6 +223,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     args = parser.parse_args()
+    logging.getLogger("httpx2").setLevel(logging.WARNING)  # one INFO line per request otherwise
     started = datetime.now(UTC)
     results = run(
         backend=args.backend, children=args.children, requests=args.requests, warmup=args.warmup
