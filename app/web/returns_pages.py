@@ -234,6 +234,9 @@ class QualityCheck:
 # process simply checks the same files itself.
 _checks: dict[tuple[uuid.UUID, uuid.UUID], QualityCheck] = {}
 _checks_lock = threading.Lock()
+#: Verdicts kept per process, oldest dropped first: a long-running server must not grow with
+#: every check anyone asks for (a dropped one is made again from the stored files).
+KEEP_CHECKS = 16
 
 
 def _person_ids(session: Session, failures: list[ValidationFailure]) -> list[ValidationFailure]:
@@ -330,6 +333,8 @@ def _start_check(
     with _checks_lock:
         if key in _checks:
             return False
+        while len(_checks) >= KEEP_CHECKS:
+            del _checks[next(iter(_checks))]  # dicts keep insertion order: the oldest first
         _checks[key] = QualityCheck()
     run_quality_check(
         factory, settings, year=year, cin_job_id=cin_job_id, ssda903_job_id=ssda903_job_id
