@@ -58,8 +58,8 @@ def mark_committed(session: Session, key_id: Any) -> None:
     """Called by the request's unit of work just before it commits: the key's request is done."""
     session.execute(
         update(IdempotencyKey)
-        .where(IdempotencyKey.id == key_id, IdempotencyKey.state == IN_FLIGHT)
-        .values(state=COMMITTED)
+        .where(IdempotencyKey.id == key_id, IdempotencyKey.progress == IN_FLIGHT)
+        .values(progress=COMMITTED)
     )
 
 
@@ -203,7 +203,7 @@ class IdempotencyMiddleware:
                     IdempotencyKey.key == key,
                     (IdempotencyKey.expires_at < now)
                     | (
-                        (IdempotencyKey.state == IN_FLIGHT)
+                        (IdempotencyKey.progress == IN_FLIGHT)
                         & (IdempotencyKey.created_at < now - timedelta(seconds=IN_FLIGHT_SECONDS))
                     ),
                 )
@@ -214,7 +214,7 @@ class IdempotencyMiddleware:
                 method="POST",
                 path=path[:500],
                 request_hash=fingerprint,
-                state=IN_FLIGHT,
+                progress=IN_FLIGHT,
                 created_at=now,
                 expires_at=now + timedelta(hours=IDEMPOTENCY_HOURS),
             )
@@ -244,10 +244,10 @@ class IdempotencyMiddleware:
                 "This Idempotency-Key was used for a different request; use a new key for a "
                 "new request.",
             )
-        finishing = existing.state == COMMITTED and existing.created_at > now - timedelta(
+        finishing = existing.progress == COMMITTED and existing.created_at > now - timedelta(
             seconds=IN_FLIGHT_SECONDS
         )
-        if existing.state == IN_FLIGHT or finishing:
+        if existing.progress == IN_FLIGHT or finishing:
             # Running, or committed a moment ago and its response being stored: wait.
             return (
                 409,
@@ -256,7 +256,7 @@ class IdempotencyMiddleware:
                 "A request with this Idempotency-Key is still being processed; try again in a "
                 "moment.",
             )
-        if existing.state == COMMITTED:
+        if existing.progress == COMMITTED:
             return (
                 409,
                 "idempotency_response_lost",
@@ -272,10 +272,10 @@ class IdempotencyMiddleware:
             row = session.get(IdempotencyKey, key_id)
             if row is None:
                 return
-            if row.state == IN_FLIGHT:
+            if row.progress == IN_FLIGHT:
                 session.delete(row)  # nothing was written under it: the key may be used again
             else:
-                row.state = DONE
+                row.progress = DONE
                 row.response_status = status
                 row.response_headers = headers
                 row.response_body = body

@@ -27,8 +27,9 @@ class IdempotencyKey(IdMixin, Base):
     path: Mapped[str] = mapped_column(String(500))
     # SHA-256 of the body: the same key with a different request is refused, never replayed.
     request_hash: Mapped[str] = mapped_column(String(64))
-    # in_flight -> committed (in the request's own transaction) -> done (response stored).
-    state: Mapped[str] = mapped_column(String(12))
+    # in_flight -> committed (in the request's own transaction) -> done (response stored). Not
+    # called "state": that name is kept for the records the workflow engine moves.
+    progress: Mapped[str] = mapped_column(String(12))
     response_status: Mapped[int | None]
     response_headers: Mapped[dict[str, Any] | None]
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary)

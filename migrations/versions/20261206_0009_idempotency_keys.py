@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("method", sa.String(length=10), nullable=False),
         sa.Column("path", sa.String(length=500), nullable=False),
         sa.Column("request_hash", sa.String(length=64), nullable=False),
-        sa.Column("state", sa.String(length=12), nullable=False),
+        sa.Column("progress", sa.String(length=12), nullable=False),
         sa.Column("response_status", sa.Integer(), nullable=True),
         sa.Column(
             "response_headers",

