@@ -130,14 +130,21 @@ def access_log_page(
     session: Session, *, person_id: uuid.UUID, cursor: str | None, limit: int
 ) -> Page[tuple[AccessLog, str | None]]:
     """Who has looked at this child: access-log rows, newest first, each with the display name
-    of whoever it was. The caller has already checked (and logged) that it may see the child.
+    of whoever it was. The caller has already checked (and logged) that it may see the child."""
+    return access_log_rows(session, AccessLog.person_id == person_id, cursor=cursor, limit=limit)
+
+
+def access_log_rows(
+    session: Session, *where: ColumnElement[bool], cursor: str | None, limit: int
+) -> Page[tuple[AccessLog, str | None]]:
+    """Access-log rows matching ``where``, newest first, with the display name of who it was.
 
     Keyset pagination on (occurred_at, id): many rows share an instant, so the id breaks ties.
     """
     stmt = (
         select(AccessLog, UserAccount.display_name)
         .outerjoin(UserAccount, UserAccount.id == AccessLog.user_id)
-        .where(AccessLog.person_id == person_id)
+        .where(*where)
         .order_by(AccessLog.occurred_at.desc(), AccessLog.id.desc())
         .limit(limit + 1)
     )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import AwareDatetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,7 +17,7 @@ from app.config import Settings
 from app.errors import DomainError, Forbidden
 from app.models.org import Team, UserAccount
 from app.models.people import Person
-from app.security import access
+from app.security import access, alerts
 from app.security import sessions as session_service
 from app.security import tokens as token_service
 from app.security import users as user_service
@@ -34,6 +35,7 @@ from app.security.schemas import (
     ResetPasswordRequest,
     RestrictedAccessChange,
     RestrictedAccessRead,
+    SecurityAlert,
     TeamMembershipRead,
     TokenCreate,
     TokenIssued,
@@ -50,6 +52,7 @@ TokenWriter = Annotated[Principal, Depends(permission("token:write"))]
 AccessLogReader = Annotated[Principal, Depends(permission("access_log:read"))]
 GlassBreaker = Annotated[Principal, Depends(permission("person:break_glass"))]
 Restricter = Annotated[Principal, Depends(permission("person:restrict"))]
+AlertReader = Annotated[Principal, Depends(permission("security_alert:read"))]
 Limit = Annotated[int, Query(ge=1, le=200, description="Rows per page (at most 200).")]
 Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
 
@@ -297,6 +300,55 @@ def person_break_glass(
         session, principal=principal, person_id=person_id, reason=body.reason, resource="person"
     )
     return PersonBasic.model_validate(person)
+
+
+@router.get(
+    "/security/alerts",
+    operation_id="security_alert_list",
+    response_model=Page[SecurityAlert],
+    responses=problem_responses(422),
+)
+def security_alert_list(
+    principal: AlertReader,
+    session: SessionDep,
+    kind: Annotated[
+        Literal["break_glass", "denied"] | None,
+        Query(description="Only break-glass reads, or only denied attempts."),
+    ] = None,
+    since: Annotated[
+        AwareDatetime | None, Query(description="Only alerts at or after this instant.")
+    ] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page[SecurityAlert]:
+    """Every break-glass read and every refused attempt to see a child, newest first: what the
+    council's information governance lead reviews. Each child on the page is access-logged."""
+    page = alerts.security_alerts(
+        session,
+        principal=principal,
+        kinds=(kind,) if kind else alerts.ALERT_ACTIONS,
+        since=since,
+        cursor=cursor,
+        limit=limit,
+    )
+    return Page(
+        items=[
+            SecurityAlert(
+                id=row.id,
+                occurred_at=row.occurred_at,
+                kind="break_glass" if row.action == "break_glass" else "denied",
+                user_id=row.user_id,
+                user_display_name=name,
+                user_role=row.user_role,
+                person_id=row.person_id,
+                case_id=row.case_id,
+                resource=row.resource,
+                reason=row.reason,
+            )
+            for row, name in page.items
+        ],
+        next_cursor=page.next_cursor,
+    )
 
 
 def _restricted_access_read(session: Session, person_id: uuid.UUID) -> RestrictedAccessRead:

@@ -27,6 +27,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # "Who has looked at this child": managers (snooping checks) and administrators (subject
     # access).
     "access_log:read": MANAGERS | frozenset({R.administrator}),
+    # Break-glass reads and denied attempts across the council: information governance (service
+    # managers, administrators), not every team manager.
+    "security_alert:read": frozenset({R.service_manager, R.administrator}),
     "case:read": PRACTITIONERS | INTEGRATION,
     "case:write": CASE_WRITERS | INTEGRATION,
     "case:allocate": MANAGERS,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
 
@@ -157,6 +158,22 @@ class AccessLogEntry(BaseModel):
     resource: str
     reason: str | None
     case_id: uuid.UUID | None
+
+
+class SecurityAlert(BaseModel):
+    """A break-glass read of a child's record, or an attempt to see one that was refused."""
+
+    id: uuid.UUID
+    occurred_at: datetime
+    kind: Literal["break_glass", "denied"]
+    user_id: uuid.UUID | None
+    user_display_name: str | None
+    user_role: str | None
+    person_id: uuid.UUID | None
+    case_id: uuid.UUID | None
+    resource: str
+    # The reason given for breaking the glass (denied attempts have none).
+    reason: str | None
 
 
 class BreakGlassRequest(_Input):
