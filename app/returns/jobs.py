@@ -13,7 +13,8 @@ import io
 import logging
 import uuid
 import zipfile
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker, undefer
@@ -31,6 +32,14 @@ log = logging.getLogger("casework.returns")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: The earliest collection year a return can be asked for (the validators' oldest rulesets).
 FIRST_YEAR = 2015
+#: A job still queued or running this long after it was asked for was being built by a process that
+#: stopped (a deploy, a restart, kill -9): the largest return at ten Birmingham years builds in
+#: under two minutes (bench/README.md), so half an hour is generous and never cuts a live build.
+ABANDONED_AFTER = timedelta(minutes=30)
+ABANDONED = (
+    "The process building this return stopped before it finished (the service was restarted). "
+    "Nothing was lost: ask for the return again."
+)
 
 
 def request_return(
@@ -92,12 +101,32 @@ def get_job(session: Session, job_id: uuid.UUID, *, with_content: bool = False) 
     job = session.scalar(query)
     if job is None:
         raise NotFound("There is no return job with this id.")
+    _give_up_abandoned(session, [job])
     return job
 
 
 def list_jobs(session: Session, *, limit: int = 50) -> list[ReturnJob]:
     query = select(ReturnJob).order_by(ReturnJob.requested_at.desc(), ReturnJob.id).limit(limit)
-    return list(session.scalars(query))
+    found = list(session.scalars(query))
+    _give_up_abandoned(session, found)
+    return found
+
+
+def _give_up_abandoned(session: Session, found: Iterable[ReturnJob]) -> None:
+    """Mark as failed, with a sentence that says what to do, each job whose building process
+    died: otherwise it would show "running" for ever and its requester would wait for nothing.
+    Done when the job is looked at, so any stateless API process can do it; a build that does
+    finish after all still stores its file (succeeded overwrites failed)."""
+    cutoff = clock.now() - ABANDONED_AFTER
+    for job in found:
+        if job.state in (ReturnJobState.queued, ReturnJobState.running) and (
+            job.requested_at < cutoff
+        ):
+            log.warning("return job %s abandoned in state %s", job.id, job.state.value)
+            job.state = ReturnJobState.failed
+            job.finished_at = clock.now()
+            job.error = ABANDONED
+    session.flush()
 
 
 def download(session: Session, *, principal: Principal, job_id: uuid.UUID) -> ReturnJob:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import io
 import uuid
 import zipfile
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import clock
 from app.config import Settings
 from app.models import Role
 from app.models.audit import AccessLog
@@ -153,3 +154,54 @@ def test_a_job_that_cannot_be_built_fails_with_a_sentence_not_a_trace(
     assert failed.error is not None
     assert "could not be generated" in failed.error
     assert failed.content is None
+
+
+def test_a_job_whose_process_died_is_given_up_with_a_sentence_and_can_be_asked_for_again(
+    client: TestClient, db: Session
+) -> None:
+    # A data officer asked for the census at 9:00; the server was redeployed while it was being
+    # built, so the job was left "running" with nothing building it.
+    officer = make_user(db, Role.data_officer)
+    headers = auth_headers(db, officer)
+    with clock.frozen_at(datetime(2026, 11, 27, 9, 0, tzinfo=UTC)):
+        orphan = ReturnJob(
+            kind=ReturnKind.cin_census, year=2026, state=ReturnJobState.running, progress=10,
+            requested_by_id=officer.id, requested_at=clock.now(), started_at=clock.now(),
+        )  # fmt: skip
+        fresh = ReturnJob(
+            kind=ReturnKind.cin_census, year=2026, state=ReturnJobState.running, progress=10,
+            requested_by_id=officer.id, requested_at=clock.now() + timedelta(minutes=20),
+        )  # fmt: skip
+        db.add_all([orphan, fresh])
+        db.commit()
+
+    # Twenty-nine minutes later it may still be building: nothing is said yet.
+    with clock.frozen_at(datetime(2026, 11, 27, 9, 29, tzinfo=UTC)):
+        still = client.get(f"/api/v1/returns/{orphan.id}", headers=headers).json()
+    assert still["state"] == "running"
+
+    # Past half an hour no process can still be building it: it is failed, with what to do.
+    with clock.frozen_at(datetime(2026, 11, 27, 9, 31, tzinfo=UTC)):
+        given_up = client.get(f"/api/v1/returns/{orphan.id}", headers=headers).json()
+        listed = client.get("/api/v1/returns", headers=headers).json()["items"]
+        download = client.get(f"/api/v1/returns/{orphan.id}/file", headers=headers)
+    assert given_up["state"] == "failed"
+    assert "ask for the return again" in given_up["error"]
+    assert {item["id"]: item["state"] for item in listed} == {
+        str(orphan.id): "failed",
+        str(fresh.id): "running",  # asked for at 9:20: it may still be building
+    }
+    assert download.status_code == 409
+    assert "ask for the return again" in download.json()["detail"]
+    db.expire_all()
+    stored = db.get(ReturnJob, orphan.id)
+    assert stored is not None
+    assert stored.state is ReturnJobState.failed
+
+    # Asking again builds it.
+    again = client.post(
+        "/api/v1/returns", json={"kind": "cin_census", "year": 2026}, headers=headers
+    )
+    assert again.status_code == 202, again.text
+    rebuilt = client.get(again.headers["Location"], headers=headers).json()
+    assert rebuilt["state"] == "succeeded"
