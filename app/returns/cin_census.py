@@ -262,6 +262,36 @@ def _add_cp_plans(
     for reviewed_plan, held in reviews:
         if reviewed_plan is not None and reviewed_plan in plans:
             plans[reviewed_plan].reviews.append(held)
+    _latest_category_as_at_year_end(session, year, plans)
+
+
+def _latest_category_as_at_year_end(
+    session: Session, year: CollectionYear, plans: dict[uuid.UUID, _CPPlan]
+) -> None:
+    """LatestCategoryOfAbuse is the category in force on 31 March (the census is as at its
+    ReferenceDate): a plan whose category a review changed after the year's end reports the one
+    before that change, so last year's census generated today is the one that would have been sent.
+    A category changes only at a conference (``CPConference.category``); a plan with no later change
+    keeps the category it holds, which is also right for plans migrated with no review history."""
+    changes = session.execute(
+        select(CPConference.cp_plan_id, CPConference.conference_date, CPConference.category)
+        .where(
+            CPConference.case_id.in_(_episode_cases(year)),
+            CPConference.cp_plan_id.is_not(None),
+            CPConference.category.is_not(None),
+        )
+        .order_by(CPConference.cp_plan_id, CPConference.conference_date)
+    ).all()
+    dated: dict[uuid.UUID, list[tuple[date, str]]] = defaultdict(list)
+    for plan_id, held, category in changes:
+        if plan_id in plans:
+            dated[plan_id].append((held, str(category)))
+    for plan_id, plan in plans.items():
+        history = dated.get(plan_id, [])
+        if not any(held > year.end for held, _ in history):
+            continue
+        before = [category for held, category in history if held <= year.end]
+        plan.latest_category = before[-1] if before else plan.initial_category
 
 
 def _school_age(birth: date, year: CollectionYear) -> bool:

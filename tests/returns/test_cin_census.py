@@ -198,6 +198,7 @@ class Council:
         *,
         plan: CPPlan,
         s47: S47Enquiry | None = None,
+        category: CategoryOfAbuse | None = None,
     ) -> None:
         self.db.add(
             CPConference(
@@ -215,7 +216,7 @@ class Council:
                     if kind is ConferenceKind.initial
                     else ConferenceOutcome.continue_plan
                 ),
-                category=CategoryOfAbuse.NEG if kind is ConferenceKind.initial else None,
+                category=CategoryOfAbuse.NEG if kind is ConferenceKind.initial else category,
             )
         )
         self.db.flush()
@@ -348,6 +349,40 @@ def test_a_child_protection_year_is_written_in_the_schema_order(
     ]
     # The April 2026 review belongs to next year's census.
     assert [e.text for e in cpp.iterfind("Reviews/CPPreviewDate")] == ["2025-09-30", "2026-03-20"]
+
+
+def test_the_latest_category_of_abuse_is_the_one_in_force_on_31_march(
+    council: Council, db: Session, settings: Settings
+) -> None:
+    # Noah's plan starts for neglect in July 2025; the September review changes the category to
+    # emotional abuse. The review on 10 April 2026, after the census date, changes it again to
+    # physical abuse: the census for 2025-26 reports what was in force on 31 March.
+    # Zara's plan changed category only in the year: her latest category is today's.
+    noah, zara = council.child(), council.child()
+    plans = {}
+    for child, changes in (
+        (
+            noah,
+            [(date(2025, 9, 30), CategoryOfAbuse.EMO), (date(2026, 4, 10), CategoryOfAbuse.PHY)],
+        ),
+        (zara, [(date(2025, 10, 1), CategoryOfAbuse.SAB)]),
+    ):
+        case = council.episode(child, referred=date(2025, 6, 1))
+        plan = council.cp_plan(case, start=date(2025, 7, 1), latest=changes[-1][1])
+        for held, category in changes:
+            council.conference(case, ConferenceKind.review, held, plan=plan, category=category)
+        plans[child.id] = plan
+
+    root = census(db, settings)
+
+    def latest(child: Person) -> str | None:
+        element = child_in(root, child)
+        assert element is not None
+        return element.findtext("CINdetails/ChildProtectionPlans/LatestCategoryOfAbuse")
+
+    assert latest(noah) == "EMO"  # not PHY: that came in April
+    assert latest(zara) == "SAB"
+    assert plans[noah.id].latest_category is CategoryOfAbuse.PHY  # the record itself is current
 
 
 def test_an_unborn_child_has_an_expected_date_of_birth_and_sex_u(
