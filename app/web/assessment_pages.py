@@ -9,7 +9,6 @@ version check (the API's If-Match) stays the guard against overwriting a colleag
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -53,6 +52,8 @@ from app.web.forms import (
     form_values,
     form_version,
     parse_form,
+    path_id,
+    refused_form,
     see_other,
 )
 from app.web.notices import register
@@ -79,7 +80,6 @@ register(
     cin_plan_started="The child in need plan has started.",
 )
 
-CASE_NOT_VISIBLE = "There is no case with this id that you can see."
 NO_REFERRAL = "There is no referral on this case that you can see."
 
 REFERRAL_DECISION_LABELS: dict[ReferralDecision, str] = {
@@ -127,18 +127,9 @@ ASSESSMENT_LABELS = {
 }
 
 
-def _id_or_404(raw: str, message: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise NotFound(message) from None
-
-
 def _case_and_child(session: Session, *, actor: Principal, case_id: str) -> tuple[Case, Person]:
     """The case and its child, through the case service's read (404, access-logged)."""
-    case = case_service.case_get(
-        session, actor=actor, case_id=_id_or_404(case_id, CASE_NOT_VISIBLE)
-    )
+    case = case_service.case_get(session, actor=actor, case_id=path_id(case_id, "case"))
     child = session.get(Person, case.child_id)  # loaded by the read above
     assert child is not None
     return case, child
@@ -146,12 +137,6 @@ def _case_and_child(session: Session, *, actor: Principal, case_id: str) -> tupl
 
 def _case_events(actor: Principal, case: Case) -> set[str]:
     return {t.event for t in case_service.case_allowed_events(actor, case)}
-
-
-def _rolled_back(session: Session, exc: DomainError) -> FormErrors:
-    """A refusal after a partial write: undo it all, then say why."""
-    session.rollback()
-    return FormErrors.from_domain(exc)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -253,7 +238,7 @@ async def referral_decide(
                 reason=data.reason,
             )
         except DomainError as exc:
-            errors = _rolled_back(session, exc)
+            errors = refused_form(session, exc)
         else:
             return see_other(f"/cases/{case.id}/referral", notice="referral_decided")
     return _referral_page(
@@ -374,7 +359,7 @@ async def assessment_start(
             assessment = assessment_service.assessment_start(
                 session,
                 actor=principal,
-                case_id=_id_or_404(case_id, CASE_NOT_VISIBLE),
+                case_id=path_id(case_id, "case"),
                 start_date=data.start_date or clock.today(),
                 summary_of_needs=data.summary_of_needs,
                 analysis=data.analysis,
@@ -382,7 +367,7 @@ async def assessment_start(
                 factors=data.factors,
             )
         except DomainError as exc:
-            errors = _rolled_back(session, exc)
+            errors = refused_form(session, exc)
         else:
             draft_discard(session, actor=principal, form_path=request.url.path)
             return see_other(f"/assessments/{assessment.id}", notice="assessment_started")
@@ -408,7 +393,7 @@ def _assessment_page(
     errors: FormErrors | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    aid = _id_or_404(assessment_id, assessment_service.ASSESSMENT_NOT_VISIBLE)
+    aid = path_id(assessment_id, "assessment")
     assessment = assessment_service.assessment_get(session, actor=principal, assessment_id=aid)
     child = session.get(Person, assessment.child_id)  # loaded by the read above
     assert child is not None
@@ -464,7 +449,7 @@ async def assessment_save(
 ) -> Response:
     """ "Save draft" (``assessment_save`` with the version the form was rendered at), or "Submit
     for authorisation" (the save, then ``assessment_submit``; both or neither)."""
-    aid = _id_or_404(assessment_id, assessment_service.ASSESSMENT_NOT_VISIBLE)
+    aid = path_id(assessment_id, "assessment")
     form = await request.form()
     values = _assessment_values(form)
     submit = form.get("action") == "submit"
@@ -483,7 +468,7 @@ async def assessment_save(
                     session, actor=principal, assessment_id=aid, expected_version=saved.version
                 )
         except DomainError as exc:
-            errors = _rolled_back(session, exc)
+            errors = refused_form(session, exc)
         else:
             draft_discard(session, actor=principal, form_path=request.url.path)
             notice = "assessment_submitted" if submit else "assessment_saved"
@@ -504,7 +489,7 @@ async def assessment_child_seen_add(
     request: Request, session: SessionDep, principal: CaseWriterForm, assessment_id: str
 ) -> Response:
     """Record a date the child was seen (``assessment_child_seen_add``)."""
-    aid = _id_or_404(assessment_id, assessment_service.ASSESSMENT_NOT_VISIBLE)
+    aid = path_id(assessment_id, "assessment")
     form = await request.form()
     values = form_values(form)
     data, errors = parse_form(ChildSeenCreate, values, ASSESSMENT_LABELS)
@@ -519,7 +504,7 @@ async def assessment_child_seen_add(
                 seen_by_id=data.seen_by_id,
             )
         except DomainError as exc:
-            errors = _rolled_back(session, exc)
+            errors = refused_form(session, exc)
         else:
             return see_other(f"/assessments/{aid}", notice="child_seen_added")
     return _assessment_page(
@@ -533,7 +518,7 @@ async def assessment_decide(
 ) -> Response:
     """A manager authorises (``assessment_authorise``: the outcome moves the case) or returns
     it to its author (``assessment_return``)."""
-    aid = _id_or_404(assessment_id, assessment_service.ASSESSMENT_NOT_VISIBLE)
+    aid = path_id(assessment_id, "assessment")
     form = await request.form()
     values = form_values(form)
     version = form_version(form) or 0
@@ -570,7 +555,7 @@ async def assessment_decide(
                     )
                 return see_other(f"/assessments/{aid}", notice="assessment_authorised")
     except DomainError as exc:
-        errors = _rolled_back(session, exc)
+        errors = refused_form(session, exc)
     return _assessment_page(
         request,
         session,
@@ -654,11 +639,11 @@ async def cin_plan_start(
             cin_service.cin_plan_start(
                 session,
                 actor=principal,
-                case_id=_id_or_404(case_id, CASE_NOT_VISIBLE),
+                case_id=path_id(case_id, "case"),
                 start_date=data.start_date or clock.today(),
             )
         except DomainError as exc:
-            errors = _rolled_back(session, exc)
+            errors = refused_form(session, exc)
         else:
             return see_other(f"/cases/{case_id}/cin-plan", notice="cin_plan_started")
     return _cin_plan_page(

@@ -44,7 +44,16 @@ from app.models.org import Role, UserAccount
 from app.models.people import Person
 from app.org import service as org_service
 from app.security.principal import Principal
-from app.web.forms import FormErrors, date_parts, form_values, form_version, parse_form, see_other
+from app.web.forms import (
+    FormErrors,
+    date_parts,
+    form_values,
+    form_version,
+    parse_form,
+    path_id,
+    refused_form,
+    see_other,
+)
 from app.web.notices import register
 from app.web.security import web_form, web_permission
 from app.web.templating import render
@@ -133,14 +142,6 @@ for _i in range(ACTION_ROWS):
 # --------------------------------------------------------------------------------------------------
 
 
-def parse_id(raw: str, message: str) -> uuid.UUID:
-    """A path id; anything that is not a uuid is "page not found", like an id nobody can see."""
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise NotFound(message) from None
-
-
 def user_names(session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
     """Display names of staff shown on a page, in one statement whatever the number of rows."""
     wanted = {i for i in ids if i is not None}
@@ -219,8 +220,6 @@ def _open_period_of_case(session: Session, case: Case) -> PeriodOfCare | None:
 # The child becomes looked after
 # --------------------------------------------------------------------------------------------------
 
-CASE_NOT_FOUND = "There is no case with this id that you can see."
-
 
 def _looked_after_page(
     request: Request,
@@ -275,9 +274,7 @@ def looked_after_form(
 ) -> HTMLResponse:
     """The form: when, how and under what legal status the child came into care, why (the
     category of need) and where they are placed (SSDA903: the first episode, RNE S)."""
-    case = case_service.case_get(
-        session, actor=principal, case_id=parse_id(case_id, CASE_NOT_FOUND)
-    )
+    case = case_service.case_get(session, actor=principal, case_id=path_id(case_id, "case"))
     return _looked_after_page(request, session, case, values={})
 
 
@@ -285,9 +282,7 @@ def looked_after_form(
 async def looked_after_save(
     request: Request, session: SessionDep, principal: CaseWriterForm, case_id: str
 ) -> Response:
-    case = case_service.case_visible(
-        session, actor=principal, case_id=parse_id(case_id, CASE_NOT_FOUND)
-    )
+    case = case_service.case_visible(session, actor=principal, case_id=path_id(case_id, "case"))
     values = form_values(await request.form())
     body, errors = parse_form(
         PeriodOfCareStart,
@@ -300,9 +295,8 @@ async def looked_after_save(
         care_service.period_of_care_start(session, actor=principal, case_id=case.id, body=body)
     except DomainError as exc:
         # The case may have moved to looked_after before a later check refused: undo it all.
-        session.rollback()
         return _looked_after_page(
-            request, session, case, values=values, errors=FormErrors.from_domain(exc)
+            request, session, case, values=values, errors=refused_form(session, exc)
         )
     return see_other(f"/children/{case.child_id}", notice="care_started")
 
@@ -354,9 +348,7 @@ def placement_change_form(
     request: Request, session: SessionDep, principal: CaseWriterPage, case_id: str
 ) -> HTMLResponse:
     """The move: where the child goes, from when, and why the current placement ended."""
-    case = case_service.case_get(
-        session, actor=principal, case_id=parse_id(case_id, CASE_NOT_FOUND)
-    )
+    case = case_service.case_get(session, actor=principal, case_id=path_id(case_id, "case"))
     return _placement_page(request, session, case, values={})
 
 
@@ -364,9 +356,7 @@ def placement_change_form(
 async def placement_change_save(
     request: Request, session: SessionDep, principal: CaseWriterForm, case_id: str
 ) -> Response:
-    case = case_service.case_visible(
-        session, actor=principal, case_id=parse_id(case_id, CASE_NOT_FOUND)
-    )
+    case = case_service.case_visible(session, actor=principal, case_id=path_id(case_id, "case"))
     form = await request.form()
     values = form_values(form)
     version = form_version(form)
@@ -391,14 +381,13 @@ async def placement_change_save(
             body=body,
         )
     except DomainError as exc:
-        session.rollback()
         return _placement_page(
             request,
             session,
             case,
             values=values,
             version=version,
-            errors=FormErrors.from_domain(exc),
+            errors=refused_form(session, exc),
         )
     return see_other(f"/children/{case.child_id}", notice="placement_changed")
 
@@ -494,9 +483,7 @@ def review_form(
 ) -> HTMLResponse:
     """The review held (Care Planning Regulations 2010 reg 33): when, how the child took part,
     and the decisions and recommendations with who owns each and by when (rule 29)."""
-    case = case_service.case_get(
-        session, actor=principal, case_id=parse_id(case_id, CASE_NOT_FOUND)
-    )
+    case = case_service.case_get(session, actor=principal, case_id=path_id(case_id, "case"))
     return _review_page(request, session, principal, case, values={})
 
 
@@ -504,9 +491,7 @@ def review_form(
 async def review_save(
     request: Request, session: SessionDep, principal: ReviewWriterForm, case_id: str
 ) -> Response:
-    case = case_service.case_visible(
-        session, actor=principal, case_id=parse_id(case_id, CASE_NOT_FOUND)
-    )
+    case = case_service.case_visible(session, actor=principal, case_id=path_id(case_id, "case"))
     values = form_values(await request.form())
     fields = {k: v for k, v in values.items() if not k.startswith("actions-")}
     body, errors = parse_form(
@@ -536,9 +521,8 @@ async def review_save(
             ],
         )
     except DomainError as exc:
-        session.rollback()
         return _review_page(
-            request, session, principal, case, values=values, errors=FormErrors.from_domain(exc)
+            request, session, principal, case, values=values, errors=refused_form(session, exc)
         )
     return see_other(f"/reviews/{review.id}", notice="review_recorded")
 
@@ -547,7 +531,6 @@ async def review_save(
 # A review, its paperwork and its recommendations
 # --------------------------------------------------------------------------------------------------
 
-REVIEW_NOT_FOUND = review_service.REVIEW_NOT_VISIBLE
 STEP_DUE = {
     CIRCULATE_EVENT: ("Record that the decisions were circulated", timescales.review_decisions_due),
     COMPLETE_RECORD_EVENT: (
@@ -616,7 +599,7 @@ def review_detail(
     """The review, whether it was on time, its decisions and recommendations, and the next step
     of its paperwork (rule 29: decisions out in 5 working days, the record in 20)."""
     review = review_service.cla_review_get(
-        session, actor=principal, review_id=parse_id(review_id, REVIEW_NOT_FOUND)
+        session, actor=principal, review_id=path_id(review_id, "review")
     )
     return _review_view(request, session, principal, review)
 
@@ -626,7 +609,7 @@ async def review_step(
     request: Request, session: SessionDep, principal: ReviewWriterForm, review_id: str
 ) -> Response:
     """Decisions circulated, or record completed: whichever the review's machine allows next."""
-    review_uuid = parse_id(review_id, REVIEW_NOT_FOUND)
+    review_uuid = path_id(review_id, "review")
     form = await request.form()
     event = str(form.get("action") or "")
     values = form_values(form)
@@ -650,8 +633,7 @@ async def review_step(
             )
             return see_other(f"/reviews/{review_uuid}", notice="review_step_recorded")
         except DomainError as exc:
-            session.rollback()
-            errors = FormErrors.from_domain(exc)
+            errors = refused_form(session, exc)
     review = review_service.cla_review_get(session, actor=principal, review_id=review_uuid)
     return _review_view(
         request, session, principal, review, values=values, errors=prefixed(errors, event)
@@ -668,8 +650,8 @@ async def review_action_complete(
 ) -> Response:
     """A decision or recommendation was done (by its owner, the case's team, the IRO or a
     manager: the service decides); its deadline is met."""
-    review_uuid = parse_id(review_id, REVIEW_NOT_FOUND)
-    action_uuid = parse_id(action_id, review_service.ACTION_NOT_VISIBLE)
+    review_uuid = path_id(review_id, "review")
+    action_uuid = path_id(action_id, "review decision or recommendation")
     form = await request.form()
     prefix = f"action-{action_uuid}"
     values = form_values(form)
@@ -698,8 +680,7 @@ async def review_action_complete(
         except NotFound:
             raise
         except DomainError as exc:
-            session.rollback()
-            errors = FormErrors.from_domain(exc)
+            errors = refused_form(session, exc)
     review = review_service.cla_review_get(session, actor=principal, review_id=review_uuid)
     return _review_view(
         request, session, principal, review, values=values, errors=prefixed(errors, prefix)

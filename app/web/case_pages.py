@@ -30,7 +30,7 @@ from app.cases.schemas import TransitionRequest
 from app.cases.workflow import CLOSED, PROTECTION
 from app.core_types import CategoryOfAbuse, ReasonForClosure
 from app.deadlines import rules
-from app.errors import DomainError, NotFound
+from app.errors import DomainError
 from app.models.casenotes import VISIT_KINDS, CaseNoteKind
 from app.models.cases import Case
 from app.models.deadlines import Deadline
@@ -44,7 +44,15 @@ from app.visits import service as visit_service
 from app.visits.schemas import StatutoryVisitCreate
 from app.web import case_queries
 from app.web.drafts import draft_discard, draft_for
-from app.web.forms import FormErrors, form_values, form_version, parse_form, see_other
+from app.web.forms import (
+    FormErrors,
+    form_values,
+    form_version,
+    parse_form,
+    path_id,
+    refused_form,
+    see_other,
+)
 from app.web.notices import register
 from app.web.security import web_form, web_permission
 from app.web.templating import render
@@ -91,14 +99,6 @@ _TIME = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
 # --------------------------------------------------------------------------------------------------
 
 
-def parse_uuid(value: str, what: str) -> uuid.UUID:
-    """A path id: a malformed one is "page not found", like an unknown one."""
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise NotFound(f"There is no {what} with this id that you can see.") from None
-
-
 def raw_values(form: FormData) -> dict[str, Any]:
     """What was typed, by field name, to fill the form again (repeated fields as lists)."""
     out: dict[str, Any] = {}
@@ -116,36 +116,15 @@ def as_list(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
-def failed(session: Session, exc: DomainError) -> FormErrors:
-    """A service refused the form: undo anything it wrote before refusing (the session commits
-    after the page returns, and a re-rendered form is a return, not an exception)."""
-    session.rollback()
-    return FormErrors.from_domain(exc)
-
-
 def refused(
     session: Session, principal: Principal, case: Case, exc: DomainError
 ) -> tuple[Case, FormErrors]:
-    """:func:`failed`, then the case read again through the service: the rollback also undid the
-    access-log line of the first read, and the page about to be shown is a read of the child."""
+    """:func:`~app.web.forms.refused_form`, then the case read again through the service: the
+    rollback also undid the access-log line of the first read, and the page about to be shown is
+    a read of the child."""
     case_id = case.id
-    errors = failed(session, exc)
+    errors = refused_form(session, exc)
     return case_service.case_get(session, actor=principal, case_id=case_id), errors
-
-
-def choices(errors: FormErrors, *names: str) -> FormErrors:
-    """GOV.UK asks people to *select* an answer to radios and checkboxes, not to enter one: the
-    schema's "Enter ..." for a missing choice reads "Select ..." on these fields."""
-    for name in names:
-        message = errors.by_field.get(name)
-        if message is None or not message.startswith("Enter "):
-            continue
-        fixed = "Select " + message.removeprefix("Enter ")
-        errors.by_field[name] = fixed
-        for item in errors.summary:
-            if item["text"] == message:
-                item["text"] = fixed
-    return errors
 
 
 def may_record(principal: Principal, case: Case) -> bool:
@@ -229,7 +208,7 @@ def case_page(
     request: Request, session: SessionDep, principal: CaseReader, case_id: str
 ) -> HTMLResponse:
     """The case: child, state, team and worker, plans, open deadlines, what can happen next."""
-    case = case_service.case_get(session, actor=principal, case_id=parse_uuid(case_id, "case"))
+    case = case_service.case_get(session, actor=principal, case_id=path_id(case_id, "case"))
     overview = case_queries.case_overview(session, actor=principal, case=case)
     protection = protection_service.case_protection(session, actor=principal, case_id=case.id)
     writable = may_change_case(principal, case) and case.state != CLOSED
@@ -319,7 +298,7 @@ def _visit_page(
 def visit_form(
     request: Request, session: SessionDep, principal: CaseReader, case_id: str
 ) -> HTMLResponse:
-    case = case_service.case_get(session, actor=principal, case_id=parse_uuid(case_id, "case"))
+    case = case_service.case_get(session, actor=principal, case_id=path_id(case_id, "case"))
     kind, _target = _visit_target(session, principal, case)
     return _visit_page(request, session, principal, case, kind, {})
 
@@ -330,7 +309,7 @@ async def visit_record(
 ) -> Response:
     """A visit to a child on a CP plan goes on the plan (its 10-working-day clock); a visit to a
     looked-after child is a statutory visit (Care Planning Regulations 2010, reg 28)."""
-    case = case_service.case_get(session, actor=principal, case_id=parse_uuid(case_id, "case"))
+    case = case_service.case_get(session, actor=principal, case_id=path_id(case_id, "case"))
     kind, target = _visit_target(session, principal, case)
     form = await request.form()
     raw = raw_values(form)
@@ -340,8 +319,7 @@ async def visit_record(
         if kind == "cp":
             values.pop("bedroom_seen", None)
             values.pop("is_unannounced", None)
-            body, errors = parse_form(CPVisitCreate, values, VISIT_LABELS)
-            errors = choices(errors, "child_seen")
+            body, errors = parse_form(CPVisitCreate, values, VISIT_LABELS, choices={"child_seen"})
             if body is not None:
                 assert target is not None
                 protection_service.cp_visit_record(
@@ -349,8 +327,9 @@ async def visit_record(
                 )
         else:
             values.pop("visited_by_name", None)
-            sv_body, errors = parse_form(StatutoryVisitCreate, values, VISIT_LABELS)
-            errors = choices(errors, "child_seen")
+            sv_body, errors = parse_form(
+                StatutoryVisitCreate, values, VISIT_LABELS, choices={"child_seen"}
+            )
             if sv_body is not None:
                 # No CP plan and no period of care: the visits service refuses (not looked after).
                 visit_service.visit_record(
@@ -420,7 +399,7 @@ def note_form(
 ) -> HTMLResponse:
     """The note form, filled from the caller's own draft of it if one was kept (read only after
     the case service has allowed the case: a draft never outlives access to the child)."""
-    case = case_service.case_get(session, actor=principal, case_id=parse_uuid(case_id, "case"))
+    case = case_service.case_get(session, actor=principal, case_id=path_id(case_id, "case"))
     draft = draft_for(session, actor=principal, form_path=request.url.path)
     if draft is not None:
         return _note_page(
@@ -442,7 +421,7 @@ async def note_record(
 ) -> Response:
     """Save a finished note (the notes machine's ``case_note_recorded``, as the API's
     ``finalise``): it joins the child's chronology and is never changed again."""
-    case = case_service.case_get(session, actor=principal, case_id=parse_uuid(case_id, "case"))
+    case = case_service.case_get(session, actor=principal, case_id=path_id(case_id, "case"))
     form = await request.form()
     raw = raw_values(form)
     values = form_values(form)
@@ -461,8 +440,7 @@ async def note_record(
         for name in ("child_seen", "seen_alone", "bedroom_seen"):
             values.pop(name, None)
     values["finalise"] = True
-    body, errors = parse_form(CaseNoteCreate, values, NOTE_LABELS)
-    errors = choices(errors, "kind")
+    body, errors = parse_form(CaseNoteCreate, values, NOTE_LABELS, choices={"kind"})
     if time_error:
         errors.add("occurred_time", time_error)
     if body is not None and not errors:
@@ -525,7 +503,7 @@ def _close_page(
 def close_form(
     request: Request, session: SessionDep, principal: CaseReader, case_id: str
 ) -> HTMLResponse:
-    case = case_service.case_get(session, actor=principal, case_id=parse_uuid(case_id, "case"))
+    case = case_service.case_get(session, actor=principal, case_id=path_id(case_id, "case"))
     return _close_page(request, session, principal, case, {})
 
 
@@ -535,7 +513,7 @@ async def close_case(
 ) -> Response:
     """The case machine's ``close``: a reason for closure and why; from assessment onwards a team
     manager authorises it, and never around an active CP plan or a child still looked after."""
-    case = case_service.case_get(session, actor=principal, case_id=parse_uuid(case_id, "case"))
+    case = case_service.case_get(session, actor=principal, case_id=path_id(case_id, "case"))
     form = await request.form()
     raw = raw_values(form)
     values = form_values(form)

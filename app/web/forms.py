@@ -14,17 +14,19 @@ a real date as the text typed so the schema refuses it with a sentence.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse
 
-from app.errors import DomainError, Invalid
+from app.errors import DomainError, Invalid, NotFound
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -55,11 +57,21 @@ class FormErrors:
         return {"text": text} if text else None
 
     @classmethod
-    def from_validation(cls, exc: ValidationError, labels: Mapping[str, str]) -> FormErrors:
+    def from_validation(
+        cls,
+        exc: ValidationError,
+        labels: Mapping[str, str],
+        choices: Collection[str] = frozenset(),
+    ) -> FormErrors:
         errors = cls()
         for err in exc.errors():
             name = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body",))
-            errors.add(name or None, _sentence(err, labels.get(name, _humane(name))))
+            sentence = _sentence(err, labels.get(name, _humane(name)))
+            if name in choices and sentence.startswith("Enter "):
+                # GOV.UK asks people to *select* an answer to radios, checkboxes and selects,
+                # not to enter one.
+                sentence = "Select " + sentence.removeprefix("Enter ")
+            errors.add(name or None, sentence)
         return errors
 
     @classmethod
@@ -133,13 +145,38 @@ def form_values(form: FormData, *, lists: frozenset[str] = frozenset()) -> dict[
 
 
 def parse_form(
-    model: type[M], values: Mapping[str, Any], labels: Mapping[str, str] | None = None
+    model: type[M],
+    values: Mapping[str, Any],
+    labels: Mapping[str, str] | None = None,
+    *,
+    choices: Collection[str] = frozenset(),
 ) -> tuple[M | None, FormErrors]:
-    """Validate ``values`` with the API's schema: the model, or the errors to show."""
+    """Validate ``values`` with the API's schema: the model, or the errors to show. Fields named
+    in ``choices`` are answered by choosing: their "Enter ..." reads "Select ...", as GOV.UK
+    words it."""
     try:
         return model.model_validate(dict(values)), FormErrors()
     except ValidationError as exc:
-        return None, FormErrors.from_validation(exc, labels or {})
+        return None, FormErrors.from_validation(exc, labels or {}, choices)
+
+
+def path_id(raw: str, what: str, *, visible_to_all: bool = False) -> uuid.UUID:
+    """A path (or query) id: anything that is not a uuid is "page not found", worded like an id
+    nobody may see (no lookup is made). ``visible_to_all`` is for records that are not under
+    access control (teams, workers, return jobs), whose 404 does not speak of seeing."""
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        seen = "" if visible_to_all else " that you can see"
+        raise NotFound(f"There is no {what} with this id{seen}.") from None
+
+
+def refused_form(session: Session, exc: DomainError) -> FormErrors:
+    """A service refused the form: undo anything it wrote before refusing (the session commits
+    after the page returns, and a re-rendered form is a return, not an exception), and say why,
+    for the page to show again at the refusal's status (``errors.status``)."""
+    session.rollback()
+    return FormErrors.from_domain(exc)
 
 
 def date_parts(value: date | str | None) -> dict[str, str]:

@@ -26,7 +26,7 @@ from app.contacts import service as contact_service
 from app.contacts.schemas import ContactCreate, ContactDecisions
 from app.contacts.workflow import CONTACT_MACHINE
 from app.core_types import PrimaryNeed, ReferralSource
-from app.errors import DomainError, NotFound
+from app.errors import DomainError
 from app.models.frontdoor import ConsentToShare, ContactOutcome
 from app.models.people import Person, PersonKind
 from app.people import queries as people_queries
@@ -34,7 +34,15 @@ from app.people.service import age_on
 from app.security.access import readable_people
 from app.security.principal import Principal
 from app.web import queries as web_queries
-from app.web.forms import FormErrors, form_values, form_version, parse_form, see_other
+from app.web.forms import (
+    FormErrors,
+    form_values,
+    form_version,
+    parse_form,
+    path_id,
+    refused_form,
+    see_other,
+)
 from app.web.notices import register
 from app.web.search import understand
 from app.web.security import web_form, web_permission
@@ -83,13 +91,6 @@ CONTACT_LABELS = {
     "consent_reason": "why consent was not needed or is overridden",
     "rag": "the rating",
 }
-
-
-def _uuid_or_404(raw: str, message: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise NotFound(message) from None
 
 
 def _uuids(raw: list[str]) -> list[uuid.UUID]:
@@ -258,8 +259,7 @@ async def contact_create(
                 session, actor=principal, data=data, settings=settings
             )
         except DomainError as exc:
-            session.rollback()
-            errors = FormErrors.from_domain(exc)
+            errors = refused_form(session, exc)
         else:
             return see_other(f"/front-door/contacts/{contact.id}", notice="contact_recorded")
     chosen = _chosen_children(session, actor=principal, child_ids=chosen_ids)
@@ -326,7 +326,7 @@ def contact_detail(
     request: Request, session: SessionDep, principal: ContactReader, contact_id: str
 ) -> HTMLResponse:
     """The contact, its rating and time left, each child's decision, and the decision form."""
-    cid = _uuid_or_404(contact_id, contact_service.CONTACT_NOT_VISIBLE)
+    cid = path_id(contact_id, "contact")
     view = contact_service.contact_get(session, actor=principal, contact_id=cid)
     return _contact_page(request, session, principal, view)
 
@@ -385,7 +385,7 @@ async def contact_decide(
 ) -> Response:
     """Decide some or all of the children (all or nothing, the service's rule): a referral moves
     the child's case to referral, the other outcomes close it at the door."""
-    cid = _uuid_or_404(contact_id, contact_service.CONTACT_NOT_VISIBLE)
+    cid = path_id(contact_id, "contact")
     form = await request.form()
     values = form_values(form)
     body, places, errors = _decisions(values)
@@ -402,8 +402,7 @@ async def contact_decide(
                     decisions=data.decisions,
                 )
             except DomainError as exc:
-                session.rollback()
-                errors = _placed(FormErrors.from_domain(exc), places)
+                errors = _placed(refused_form(session, exc), places)
             else:
                 return see_other(f"/front-door/contacts/{cid}", notice="contact_decided")
     view = contact_service.contact_get(session, actor=principal, contact_id=cid)

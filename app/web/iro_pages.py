@@ -39,8 +39,17 @@ from app.models.iro import IRODispute
 from app.models.org import Role
 from app.models.people import Person
 from app.security.principal import Principal
-from app.web.care_pages import parse_id, prefixed, user_names
-from app.web.forms import FormErrors, date_parts, form_values, form_version, parse_form, see_other
+from app.web.care_pages import prefixed, user_names
+from app.web.forms import (
+    FormErrors,
+    date_parts,
+    form_values,
+    form_version,
+    parse_form,
+    path_id,
+    refused_form,
+    see_other,
+)
 from app.web.notices import register
 from app.web.security import web_form, web_permission
 from app.web.templating import render
@@ -63,7 +72,6 @@ CHART_MONTHS = 12
 CHART_WIDTH, CHART_HEIGHT, CHART_TOP, CHART_LEFT, CHART_BOTTOM = 640, 260, 20, 44, 40
 BAR_GAP = 8
 
-DISPUTE_NOT_FOUND = iro_service.DISPUTE_NOT_VISIBLE
 EVENT_LABELS = {
     ESCALATE: "Escalate to the next stage",
     RESPOND: "Record the manager's response",
@@ -233,10 +241,6 @@ def _raise_page(
     )
 
 
-def _review_uuid(review_id: str) -> uuid.UUID:
-    return parse_id(review_id, review_service.REVIEW_NOT_VISIBLE)
-
-
 @router.get("/iro/disputes/new", response_class=HTMLResponse)
 def dispute_new_form(
     request: Request,
@@ -246,7 +250,7 @@ def dispute_new_form(
 ) -> HTMLResponse:
     """The IRO's concern about the child's plan, after a review (IRO Handbook 2010 ch.5: the
     informal stage comes first)."""
-    return _raise_page(request, session, principal, _review_uuid(review_id), values={})
+    return _raise_page(request, session, principal, path_id(review_id, "review"), values={})
 
 
 @router.post("/iro/disputes/new", response_class=HTMLResponse)
@@ -256,7 +260,7 @@ async def dispute_new_save(
     principal: IroWriterForm,
     review_id: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
-    review_uuid = _review_uuid(review_id)
+    review_uuid = path_id(review_id, "review")
     values = form_values(await request.form())
     body, errors = parse_form(
         IRODisputeCreate,
@@ -277,14 +281,13 @@ async def dispute_new_save(
     except NotFound:
         raise
     except DomainError as exc:
-        session.rollback()
         return _raise_page(
             request,
             session,
             principal,
             review_uuid,
             values=values,
-            errors=FormErrors.from_domain(exc),
+            errors=refused_form(session, exc),
         )
     return see_other(f"/iro/disputes/{dispute.id}", notice="dispute_raised")
 
@@ -364,7 +367,7 @@ def dispute_detail(
     """The dispute: its concern, stage, when the stage's answer is due, the last response, and
     the steps the caller may take next."""
     dispute = iro_service.iro_dispute_get(
-        session, actor=principal, dispute_id=parse_id(dispute_id, DISPUTE_NOT_FOUND)
+        session, actor=principal, dispute_id=path_id(dispute_id, "IRO dispute")
     )
     return _dispute_page(request, session, principal, dispute)
 
@@ -374,7 +377,7 @@ async def dispute_step(
     request: Request, session: SessionDep, principal: IroWriterForm, dispute_id: str
 ) -> Response:
     """Escalate, respond, resolve or refer to Cafcass: the service applies the machine."""
-    dispute_uuid = parse_id(dispute_id, DISPUTE_NOT_FOUND)
+    dispute_uuid = path_id(dispute_id, "IRO dispute")
     form = await request.form()
     event = str(form.get("action") or "")
     values = form_values(form)
@@ -401,8 +404,7 @@ async def dispute_step(
         except NotFound:
             raise
         except DomainError as exc:
-            session.rollback()
-            errors = FormErrors.from_domain(exc)
+            errors = refused_form(session, exc)
     dispute = iro_service.iro_dispute_get(session, actor=principal, dispute_id=dispute_uuid)
     return _dispute_page(
         request, session, principal, dispute, values=values, errors=prefixed(errors, event)

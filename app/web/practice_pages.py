@@ -39,7 +39,7 @@ from app.audits.workflow import (
 )
 from app.calendar import add_months
 from app.cases import service as case_service
-from app.errors import DomainError, NotFound
+from app.errors import DomainError
 from app.interventions import service as intervention_service
 from app.interventions.schemas import InterventionCreate, InterventionEnd, InterventionStart
 from app.models.audits import AuditAction, AuditGrade, CaseAudit
@@ -59,7 +59,15 @@ from app.security.principal import Principal
 from app.supervision import service as supervision_service
 from app.supervision.schemas import SupervisionCreate
 from app.web import notices
-from app.web.forms import FormErrors, form_values, form_version, parse_form, see_other
+from app.web.forms import (
+    FormErrors,
+    form_values,
+    form_version,
+    parse_form,
+    path_id,
+    refused_form,
+    see_other,
+)
 from app.web.security import web_form, web_permission
 from app.web.templating import render
 from app.workflow import engine
@@ -140,14 +148,6 @@ AUDIT_STATES: Final = {
 }
 
 
-def _uuid(value: str | None, what: str) -> uuid.UUID:
-    """A path or query id as a uuid; anything else is "not found" (no lookup is made)."""
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise NotFound(f"There is no {what} with this id that you can see.") from None
-
-
 def _names(session: Session, child_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
     """Children's names for rows the service has already checked and logged (one query)."""
     ids = set(child_ids)
@@ -165,17 +165,6 @@ def _names(session: Session, child_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, 
 CHOICES: Final = frozenset(
     {"kind", "provider_kind", "outcome", "moderated_grade", "overall_grade", "owner_id"}
 )
-
-
-def _choices(errors: FormErrors) -> FormErrors:
-    """The schema's "Enter ..." for a missing choice, as GOV.UK words it: "Select ..."."""
-    for name, text in list(errors.by_field.items()):
-        if name in CHOICES and text.startswith("Enter "):
-            errors.by_field[name] = "Select " + text.removeprefix("Enter ")
-            for item in errors.summary:
-                if item["href"] == f"#{name}" and item["text"] == text:
-                    item["text"] = errors.by_field[name]
-    return errors
 
 
 def _may(principal: Principal, permission: str) -> bool:
@@ -259,7 +248,7 @@ def interventions_list(
             "practice_interventions.html",
             {"title": "Services and interventions", "case": None},
         )
-    return _interventions_page(request, session, principal, _uuid(case_id, "case"))
+    return _interventions_page(request, session, principal, path_id(case_id, "case"))
 
 
 INTERVENTION_LABELS: Final = {
@@ -309,7 +298,7 @@ def intervention_new(
     case_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
     """The form to refer the child and family to a service (and record its start)."""
-    return _intervention_form(request, session, principal, _uuid(case_id, "case"))
+    return _intervention_form(request, session, principal, path_id(case_id or "", "case"))
 
 
 @router.post("/practice/interventions/new", response_class=HTMLResponse)
@@ -319,10 +308,9 @@ async def intervention_create(
     principal: CaseWriteForm,
     case_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    case_uuid = _uuid(case_id, "case")
+    case_uuid = path_id(case_id or "", "case")
     values = form_values(await request.form())
-    body, errors = parse_form(InterventionCreate, values, INTERVENTION_LABELS)
-    errors = _choices(errors)
+    body, errors = parse_form(InterventionCreate, values, INTERVENTION_LABELS, choices=CHOICES)
     if body is None:
         return _intervention_form(
             request, session, principal, case_uuid, errors=errors, values=values, status_code=422
@@ -340,8 +328,7 @@ async def intervention_create(
             start_date=body.start_date,
         )
     except DomainError as exc:
-        session.rollback()
-        errors = FormErrors.from_domain(exc)
+        errors = refused_form(session, exc)
         return _intervention_form(
             request,
             session,
@@ -359,7 +346,7 @@ async def _intervention_step(
 ) -> Response:
     """Record an intervention's start or end from the list page's forms."""
     found = intervention_service.intervention_get(
-        session, actor=principal, intervention_id=_uuid(intervention_id, "service")
+        session, actor=principal, intervention_id=path_id(intervention_id, "service")
     )
     case_id = found.case_id
     form = await request.form()
@@ -377,8 +364,7 @@ async def _intervention_step(
                     start_date=start.start_date or clock.today(),
                 )
         else:
-            end, errors = parse_form(InterventionEnd, values, INTERVENTION_LABELS)
-            errors = _choices(errors)
+            end, errors = parse_form(InterventionEnd, values, INTERVENTION_LABELS, choices=CHOICES)
             if end is not None:
                 intervention_service.intervention_end(
                     session,
@@ -390,8 +376,7 @@ async def _intervention_step(
                     outcome_notes=end.outcome_notes,
                 )
     except DomainError as exc:
-        session.rollback()
-        errors = FormErrors.from_domain(exc)
+        errors = refused_form(session, exc)
     if errors:
         return _interventions_page(
             request,
@@ -452,7 +437,7 @@ def supervision_page(
         ]
     chosen: uuid.UUID | None = None
     if team_id:
-        chosen = _uuid(team_id, "team")
+        chosen = path_id(team_id, "team")
     elif team_choices:
         chosen = team_choices[0][0]
     if chosen is not None:
@@ -542,7 +527,7 @@ def supervision_new(
     worker_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
     """Choose the worker, then record the session with a decision for each of their cases."""
-    chosen = _uuid(worker_id, "worker") if worker_id else None
+    chosen = path_id(worker_id, "worker") if worker_id else None
     return _supervision_form(request, session, principal, chosen)
 
 
@@ -552,7 +537,7 @@ async def supervision_create(
 ) -> Response:
     form = await request.form()
     values = form_values(form)
-    worker = _uuid(values.get("worker_id"), "worker") if values.get("worker_id") else None
+    worker = path_id(str(values["worker_id"]), "worker") if values.get("worker_id") else None
     # Each case's fieldset posts decision-<case id> and review_by-<case id>: the API's
     # case_decisions, in the order shown, only for cases with something decided.
     case_ids = [str(v) for v in form.getlist("case_id")]
@@ -606,8 +591,7 @@ async def supervision_create(
             ],
         )
     except DomainError as exc:
-        session.rollback()
-        errors = _case_fields(FormErrors.from_domain(exc), index_of)
+        errors = _case_fields(refused_form(session, exc), index_of)
         return _supervision_form(
             request,
             session,
@@ -819,7 +803,7 @@ def audit_page(
 ) -> HTMLResponse:
     """The audit: the auditor's form generated from its tool while it is theirs to complete;
     then the findings, the moderation form for a second auditor, and the actions arising."""
-    return _audit_page(request, session, principal, _uuid(audit_id, "case file audit"))
+    return _audit_page(request, session, principal, path_id(audit_id, "case file audit"))
 
 
 def _answers_from(
@@ -848,7 +832,7 @@ async def audit_save(
     """Save what the auditor has found so far (``action=save``) or save and submit it
     (``action=submit``): both through the audits service, which refuses a submitted audit
     (409), another auditor (403), a stale form (412) and a submission with anything missing."""
-    audit_uuid = _uuid(audit_id, "case file audit")
+    audit_uuid = path_id(audit_id, "case file audit")
     form = await request.form()
     action = str(form.get("action") or "save")
     version = form_version(form) or 0
@@ -888,8 +872,7 @@ async def audit_save(
                 session, actor=principal, audit_id=audit_uuid, expected_version=saved.version
             )
     except DomainError as exc:
-        session.rollback()
-        errors = _by_question(FormErrors.from_domain(exc), sent, FormErrors(status=exc.status))
+        errors = _by_question(refused_form(session, exc), sent, FormErrors(status=exc.status))
         return _audit_page(
             request,
             session,
@@ -937,14 +920,13 @@ async def audit_moderate(
 ) -> Response:
     """A second auditor agrees the grade or adjusts it with the reason (the service refuses
     the auditor themself, or anyone not independent of the case, with 403)."""
-    audit_uuid = _uuid(audit_id, "case file audit")
+    audit_uuid = path_id(audit_id, "case file audit")
     form = await request.form()
     version = form_version(form) or 0
     values = form_values(form)
     if values.get("outcome") != "adjusted":
         values.pop("moderated_grade", None)  # the conditional question was not asked
-    body, errors = parse_form(CaseAuditModerate, values, AUDIT_LABELS)
-    errors = _choices(errors)
+    body, errors = parse_form(CaseAuditModerate, values, AUDIT_LABELS, choices=CHOICES)
     if body is None:
         return _audit_page(
             request,
@@ -969,8 +951,7 @@ async def audit_moderate(
     except DomainError as exc:
         if exc.status in (403, 404):
             raise  # not theirs to moderate: the GOV.UK error page says why
-        session.rollback()
-        errors = FormErrors.from_domain(exc)
+        errors = refused_form(session, exc)
         return _audit_page(
             request,
             session,
@@ -989,10 +970,9 @@ async def audit_action_create(
     request: Request, session: SessionDep, principal: AuditWriteForm, audit_id: str
 ) -> Response:
     """An action arising from the audit, with its owner and due date (timescales rule 38)."""
-    audit_uuid = _uuid(audit_id, "case file audit")
+    audit_uuid = path_id(audit_id, "case file audit")
     values = form_values(await request.form())
-    body, errors = parse_form(AuditActionCreate, values, AUDIT_LABELS)
-    errors = _choices(errors)
+    body, errors = parse_form(AuditActionCreate, values, AUDIT_LABELS, choices=CHOICES)
     if body is None:
         return _audit_page(
             request,
@@ -1014,8 +994,7 @@ async def audit_action_create(
             due_date=body.due_date,
         )
     except DomainError as exc:
-        session.rollback()
-        errors = FormErrors.from_domain(exc)
+        errors = refused_form(session, exc)
         return _audit_page(
             request,
             session,
@@ -1035,7 +1014,7 @@ async def audit_action_complete(
 ) -> Response:
     """Record that an action arising from an audit was done today, and what was done."""
     action: AuditAction = audit_service.audit_action_get(
-        session, actor=principal, action_id=_uuid(action_id, "audit action")
+        session, actor=principal, action_id=path_id(action_id, "audit action")
     )
     form = await request.form()
     version = form_version(form) or 0
@@ -1051,8 +1030,7 @@ async def audit_action_complete(
                 completion_note=body.completion_note,
             )
         except DomainError as exc:
-            session.rollback()
-            errors = FormErrors.from_domain(exc)
+            errors = refused_form(session, exc)
     if errors:
         return _audit_page(
             request,
@@ -1118,7 +1096,7 @@ def findings_page(
     """The grades of the audits submitted in the month by team, and in the twelve months to it
     by month (chart and table), for the council or one team; links to the export."""
     first = measures.month_parse(month or None)
-    team = _uuid(team_id, "team") if team_id else None
+    team = path_id(team_id, "team") if team_id else None
     in_month = findings_service.audit_findings(
         session, actor=principal, period=findings_service.period_of(first, first), team_id=team
     )

@@ -52,13 +52,18 @@ from app.web.case_pages import (
     as_list,
     case_header,
     child_name_of,
-    choices,
     may_record,
-    parse_uuid,
     raw_values,
     refused,
 )
-from app.web.forms import FormErrors, form_values, form_version, parse_form, see_other
+from app.web.forms import (
+    FormErrors,
+    form_values,
+    form_version,
+    parse_form,
+    path_id,
+    see_other,
+)
 from app.web.notices import register
 from app.web.security import web_form, web_permission
 from app.web.templating import render
@@ -215,7 +220,7 @@ def _renumber(errors: FormErrors, origin: list[int]) -> FormErrors:
 def strategy_form(
     request: Request, session: SessionDep, principal: CaseReader, case_id: str
 ) -> HTMLResponse:
-    case = case_service.case_get(session, actor=principal, case_id=parse_uuid(case_id, "case"))
+    case = case_service.case_get(session, actor=principal, case_id=path_id(case_id, "case"))
     return _strategy_page(request, session, principal, case, {})
 
 
@@ -225,7 +230,7 @@ async def strategy_record(
 ) -> Response:
     """Record the discussion and its decision; the service moves the case into ``protection``
     (``start_strategy``) and refuses a section 47 decision without police and health."""
-    case = case_service.case_get(session, actor=principal, case_id=parse_uuid(case_id, "case"))
+    case = case_service.case_get(session, actor=principal, case_id=path_id(case_id, "case"))
     form = await request.form()
     raw = raw_values(form)
     values = form_values(form)
@@ -234,8 +239,10 @@ async def strategy_record(
         values["participants"] = participants  # none at all: "Enter who took part"
     if values.get("start_s47") == "true":
         values.pop("decision_reason", None)
-    body, errors = parse_form(StrategyDiscussionCreate, values, STRATEGY_LABELS)
-    errors = choices(_renumber(errors, origin), "format", "start_s47")
+    body, errors = parse_form(
+        StrategyDiscussionCreate, values, STRATEGY_LABELS, choices={"format", "start_s47"}
+    )
+    errors = _renumber(errors, origin)
     if body is not None:
         try:
             protection_service.strategy_discussion_record(
@@ -312,7 +319,7 @@ def _s47_page(
 def s47_page(
     request: Request, session: SessionDep, principal: CaseReader, case_id: str
 ) -> HTMLResponse:
-    case = case_service.case_get(session, actor=principal, case_id=parse_uuid(case_id, "case"))
+    case = case_service.case_get(session, actor=principal, case_id=path_id(case_id, "case"))
     return _s47_page(request, session, principal, case, {})
 
 
@@ -322,7 +329,7 @@ async def s47_submit(
 ) -> Response:
     """``action=start``: start the enquiry a discussion decided on (the conference is due 15
     working days after the discussion). ``action=conclude``: conclude it with its outcome."""
-    case = case_service.case_get(session, actor=principal, case_id=parse_uuid(case_id, "case"))
+    case = case_service.case_get(session, actor=principal, case_id=path_id(case_id, "case"))
     form = await request.form()
     raw = raw_values(form)
     values = form_values(form)
@@ -343,11 +350,10 @@ async def s47_submit(
                 )
                 target += "/section-47"
         else:
-            s47_id = parse_uuid(str(values.pop("s47_id", "")), "section 47 enquiry")
+            s47_id = path_id(str(values.pop("s47_id", "")), "section 47 enquiry")
             if values.get("outcome") != S47Outcome.icpc_not_required.value:
                 values.pop("next_step", None)  # the follow-up question of "no conference"
-            done, errors = parse_form(S47Conclude, values, S47_LABELS)
-            errors = choices(errors, "outcome")
+            done, errors = parse_form(S47Conclude, values, S47_LABELS, choices={"outcome"})
             if done is not None:
                 protection_service.s47_conclude(
                     session,
@@ -452,7 +458,7 @@ def _conference_page(
 def conference_form(
     request: Request, session: SessionDep, principal: CaseReader, case_id: str
 ) -> HTMLResponse:
-    case = case_service.case_get(session, actor=principal, case_id=parse_uuid(case_id, "case"))
+    case = case_service.case_get(session, actor=principal, case_id=path_id(case_id, "case"))
     return _conference_page(request, session, principal, case, {})
 
 
@@ -470,7 +476,7 @@ async def conference_record(
     """The initial conference decides a CP plan (with its category), a CIN plan or no further
     action; a review conference continues the plan or ends it. The kind is the case's, not the
     form's: what the records say is due."""
-    case = case_service.case_get(session, actor=principal, case_id=parse_uuid(case_id, "case"))
+    case = case_service.case_get(session, actor=principal, case_id=path_id(case_id, "case"))
     protection = protection_service.case_protection(session, actor=principal, case_id=case.id)
     enquiry = _pending_enquiry(protection)
     plan = None if enquiry is not None else _active_plan(protection)
@@ -483,8 +489,12 @@ async def conference_record(
         if enquiry is not None:
             if values.get("outcome") != ConferenceOutcome.cp_plan.value:
                 values.pop("initial_category", None)  # asked only with a plan
-            initial, errors = parse_form(InitialConferenceCreate, values, CONFERENCE_LABELS)
-            errors = choices(errors, "outcome", "agencies_present")
+            initial, errors = parse_form(
+                InitialConferenceCreate,
+                values,
+                CONFERENCE_LABELS,
+                choices={"outcome", "agencies_present"},
+            )
             if initial is not None:
                 conference, _plan = protection_service.icpc_record(
                     session, actor=principal, s47_id=enquiry.id, **dict(initial)
@@ -515,8 +525,9 @@ def _review(
             values.pop(name, None)  # the follow-up questions of ending the plan
     elif values.get("next_step") != "close":
         values.pop("closure_reason", None)
-    review, errors = parse_form(ReviewConferenceCreate, values, CONFERENCE_LABELS)
-    errors = choices(errors, "outcome", "agencies_present")
+    review, errors = parse_form(
+        ReviewConferenceCreate, values, CONFERENCE_LABELS, choices={"outcome", "agencies_present"}
+    )
     if review is None:
         return None, errors
     conference, _plan = protection_service.review_conference_record(
@@ -535,7 +546,7 @@ def conference_page(
 ) -> HTMLResponse:
     """A conference and its decision (recorded with it, in one step, by the service)."""
     conference = case_queries.conference_get(
-        session, actor=principal, conference_id=parse_uuid(conference_id, "conference")
+        session, actor=principal, conference_id=path_id(conference_id, "conference")
     )
     case = session.get(Case, conference.case_id)
     assert case is not None  # a foreign key
@@ -601,7 +612,7 @@ def cp_plan_page(
 ) -> HTMLResponse:
     """The case's plan (the active one, else the latest), its core groups, visits and reviews;
     where there is none yet, how one starts (at the initial conference)."""
-    case = case_service.case_get(session, actor=principal, case_id=parse_uuid(case_id, "case"))
+    case = case_service.case_get(session, actor=principal, case_id=path_id(case_id, "case"))
     return _plan_page(request, session, principal, case, {})
 
 
@@ -612,7 +623,7 @@ async def cp_plan_end(
     """End the plan: only a review conference ends a CP plan (Working Together 2023 ch.4), so
     this records one with the outcome ``end_plan`` and what follows (a CIN plan, or closure by a
     team manager)."""
-    case = case_service.case_get(session, actor=principal, case_id=parse_uuid(case_id, "case"))
+    case = case_service.case_get(session, actor=principal, case_id=path_id(case_id, "case"))
     protection = protection_service.case_protection(session, actor=principal, case_id=case.id)
     detail = _active_plan(protection)
     form = await request.form()

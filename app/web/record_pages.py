@@ -29,6 +29,7 @@ from app.security.policy import PERMISSIONS
 from app.security.principal import Principal
 from app.visits import service as visit_service
 from app.web import queries as web_queries
+from app.web.forms import path_id
 from app.web.security import web_permission
 from app.web.templating import render
 
@@ -38,7 +39,6 @@ CaseReader = Annotated[Principal, Depends(web_permission("case:read"))]
 
 CHRONOLOGY_PAGE_SIZE = 100
 ACCESS_LOG_PAGE_SIZE = 50
-NO_CHILD = "There is no child with this id that you can see."
 
 
 @dataclass(frozen=True)
@@ -86,10 +86,7 @@ def child_record(
         raise Forbidden(
             f"Your role ({principal.role.value}) may not do this ({chosen.permission})."
         )
-    try:
-        person_id = uuid.UUID(child_id)
-    except ValueError:
-        raise NotFound(NO_CHILD) from None
+    person_id = path_id(child_id, "child")
     record, _version = people_queries.child_record(
         session, principal=principal, child_id=person_id, resource="web:child_record"
     )

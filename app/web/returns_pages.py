@@ -34,7 +34,8 @@ from app import clock
 from app.api.deps import SessionDep, SettingsDep
 from app.audit.service import access_log_append
 from app.config import Settings
-from app.errors import DomainError, NotFound
+from app.db import read_only
+from app.errors import DomainError
 from app.models.people import Person
 from app.models.returns import ReturnJob, ReturnJobState, ReturnKind
 from app.returns import jobs
@@ -45,7 +46,7 @@ from app.returns.validators.cin import check_cin_census
 from app.returns.validators.ssda903 import check_ssda903
 from app.security.principal import Principal
 from app.web import notices
-from app.web.forms import FormErrors, form_values, parse_form, see_other
+from app.web.forms import FormErrors, form_values, parse_form, path_id, refused_form, see_other
 from app.web.security import web_form, web_permission
 from app.web.templating import render
 
@@ -85,13 +86,6 @@ DATA_QUALITY_ROWS = 1000
 
 def _current_year() -> int:
     return CollectionYear.containing(clock.today()).year
-
-
-def _job_id(raw: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise NotFound("There is no return job with this id.") from None
 
 
 def _run_in_background(
@@ -156,10 +150,8 @@ async def returns_request(
         values.pop("year", None)
     else:
         values.pop("as_of", None)
-    # No radio chosen: the schema's "not one of the choices" (→ "Select …"), as GOV.UK asks of
-    # radios, rather than "Enter …".
-    values.setdefault("kind", "")
-    body, errors = parse_form(ReturnJobCreate, values, LABELS)
+    # No radio chosen: "Select …", as GOV.UK asks of radios, rather than "Enter …".
+    body, errors = parse_form(ReturnJobCreate, values, LABELS, choices={"kind"})
     if body is None:
         return _returns_page(request, session, values=typed, errors=errors)
     try:
@@ -167,8 +159,7 @@ async def returns_request(
             session, principal=principal, kind=body.kind, year=body.year, as_of=body.as_of
         )
     except DomainError as exc:
-        session.rollback()
-        return _returns_page(request, session, values=typed, errors=FormErrors.from_domain(exc))
+        return _returns_page(request, session, values=typed, errors=refused_form(session, exc))
     _run_in_background(background, request, job, settings)
     return see_other(f"/returns/{job.id}", notice="return_requested")
 
@@ -178,7 +169,7 @@ def return_job(
     request: Request, session: SessionDep, principal: ReturnsOfficer, job_id: str
 ) -> HTMLResponse:
     """A return's progress (the page reloads itself until it is done) and its download link."""
-    job = jobs.get_job(session, _job_id(job_id))
+    job = jobs.get_job(session, path_id(job_id, "return job", visible_to_all=True))
     return render(
         request,
         "returns_job.html",
@@ -198,7 +189,9 @@ def return_job(
 def return_file(session: SessionDep, principal: ReturnsOfficer, job_id: str) -> Response:
     """The finished file, exactly as the API serves it: never stored by the browser or a proxy
     (it holds every child's record), and each download access-logged by the service."""
-    job = jobs.download(session, principal=principal, job_id=_job_id(job_id))
+    job = jobs.download(
+        session, principal=principal, job_id=path_id(job_id, "return job", visible_to_all=True)
+    )
     assert job.content is not None
     assert job.filename is not None
     return Response(
@@ -278,6 +271,8 @@ def run_quality_check(
     key = (cin_job_id, ssda903_job_id)
     try:
         with factory() as session:
+            # The validators take seconds: on SQLite, no write lock is held while they run.
+            read_only(session)
             cin = jobs.get_job(session, cin_job_id, with_content=True)
             ssda903 = jobs.get_job(session, ssda903_job_id, with_content=True)
             if cin.content is None or ssda903.content is None:
@@ -437,8 +432,7 @@ async def data_quality_check(
             session, principal=principal, kind=ReturnKind.ssda903, year=year
         )
     except DomainError as exc:
-        session.rollback()
-        errors = FormErrors.from_domain(exc)
+        errors = refused_form(session, exc)
         return render(
             request,
             "data_quality.html",

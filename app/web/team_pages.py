@@ -9,7 +9,6 @@ the page says how many) and writes each to the access log.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
@@ -26,6 +25,7 @@ from app.practice import measures
 from app.practice import reads as practice_reads
 from app.practice.measures import MEASURES, Measures, Ratio, TrendPoint
 from app.security.principal import Principal
+from app.web.forms import path_id
 from app.web.security import web_permission
 from app.web.templating import render
 
@@ -63,13 +63,6 @@ class Figure:
     lower_is_better: bool = False
 
 
-def _uuid(value: str | None, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise NotFound(f"There is no {what} with this id.") from None
-
-
 def _year(trend: list[TrendPoint]) -> Ratio | None:
     if not trend:
         return None
@@ -82,7 +75,7 @@ def _year(trend: list[TrendPoint]) -> Ratio | None:
 def _team_for(session: Session, principal: Principal, team_id: str | None) -> Team:
     """The team asked for; else the one the caller manages, else one they belong to."""
     if team_id:
-        return org_service.team_get(session, team_id=_uuid(team_id, "team"))
+        return org_service.team_get(session, team_id=path_id(team_id, "team", visible_to_all=True))
     for ids in (principal.managed_team_ids, principal.team_ids):
         if ids:
             return org_service.team_get(session, team_id=sorted(ids)[0])
@@ -227,7 +220,7 @@ def team_measure(
         )
         context |= {"title": f"Unallocated cases: {team.name}", "unallocated": items}
     elif measure == "caseload":
-        worker = _uuid(worker_id, "worker")
+        worker = path_id(worker_id or "", "worker", visible_to_all=True)
         loads = org_service.team_caseloads(session, team_id=team.id)
         member = next((w for w in loads.workers if w.worker_id == worker), None)
         if member is None:

@@ -29,6 +29,9 @@ from tests.factories import auth_headers, make_team, make_user
 from tests.people.creators import child_payload
 from tests.protection import factories as protection
 
+# Many API stories: one app for the module, each story on its own rolled-back connection.
+pytestmark = pytest.mark.shared_app
+
 MAUNDY_THURSDAY = date(2026, 4, 2)
 ICPC_DAY = date(2026, 4, 27)  # a Monday, 15 working days after the strategy discussion
 

@@ -32,6 +32,9 @@ from app.security.policy import PERMISSIONS
 from tests.factories import auth_headers, make_team, make_user
 from tests.security.test_route_inventory import ENDPOINTS
 
+# Hundreds of cases: one app for the module, each case on its own rolled-back connection.
+pytestmark = pytest.mark.shared_app
+
 OWNED_BY_THE_SERVICES = {"state", "version", "team_id", "restricted", "is_restricted"}
 SMUGGLED = {"state": "closed", "version": 99, "restricted": True, "zz_not_a_field": 1}
 

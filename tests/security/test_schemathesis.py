@@ -35,6 +35,9 @@ from app.main import create_app
 from app.models import Role
 from tests.factories import auth_headers, make_team, make_user
 
+# Hundreds of cases: one app for the module, each case on its own rolled-back connection.
+pytestmark = pytest.mark.shared_app
+
 #: Requests per operation: valid ones, then invalid ones (the checks that matter most for those).
 EXAMPLES = {"positive": 1, "negative": 2}
 SCHEMA = schemathesis.openapi.from_dict(

@@ -27,6 +27,9 @@ from tests.iro.factories import in_care_with_iro
 from tests.security.helpers import PASSWORD
 from tests.web.helpers import TODAY, WebCast, web_sign_in
 
+# Many page stories: one app for the module, each story on its own rolled-back connection.
+pytestmark = pytest.mark.shared_app
+
 IN_CARE = date(2026, 2, 16)  # first review due Monday 16 March 2026: a review on TODAY is on time
 
 

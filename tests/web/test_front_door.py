@@ -17,6 +17,9 @@ from tests.factories import auth_headers, make_child
 from tests.security.helpers import PASSWORD
 from tests.web.helpers import TODAY, web_sign_in
 
+# Many page stories: one app for the module, each story on its own rolled-back connection.
+pytestmark = pytest.mark.shared_app
+
 
 @pytest.fixture(autouse=True)
 def _today() -> Iterator[None]:

@@ -26,6 +26,9 @@ from tests.security.helpers import PASSWORD
 from tests.web.helpers import TODAY, hidden_csrf, web_sign_in
 from tests.web.test_query_counts import _others, _statements
 
+# Many page stories: one app for the module, each story on its own rolled-back connection.
+pytestmark = pytest.mark.shared_app
+
 
 @pytest.fixture(autouse=True)
 def _today() -> Iterator[None]:

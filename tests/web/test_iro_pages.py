@@ -25,6 +25,9 @@ from tests.iro.factories import hold_review, in_care_with_iro
 from tests.security.helpers import PASSWORD
 from tests.web.helpers import TODAY, WebCast, web_sign_in
 
+# Many page stories: one app for the module, each story on its own rolled-back connection.
+pytestmark = pytest.mark.shared_app
+
 START = date(2026, 1, 5)  # first review due Monday 2 February 2026 (rule 15: 20 working days)
 LATER = date(2026, 1, 19)  # first review due Monday 16 February 2026: overdue on TODAY
 

@@ -24,6 +24,9 @@ from tests.factories import make_child
 from tests.security.helpers import make_local_user
 from tests.web.helpers import TODAY, WebCast, web_sign_in
 
+# Many page stories: one app for the module, each story on its own rolled-back connection.
+pytestmark = pytest.mark.shared_app
+
 
 @pytest.fixture(autouse=True)
 def _today() -> Iterator[None]:

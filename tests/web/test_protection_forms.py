@@ -42,6 +42,9 @@ from tests.web.protection_story import (
     referred,
 )
 
+# Many page stories: one app for the module, each story on its own rolled-back connection.
+pytestmark = pytest.mark.shared_app
+
 
 @pytest.fixture(autouse=True)
 def _today() -> Iterator[None]:

@@ -28,6 +28,9 @@ from tests.factories import make_child
 from tests.web.helpers import TODAY, WebCast, web_sign_in
 from tests.web.test_query_counts import _others, _statements
 
+# Many page stories: one app for the module, each story on its own rolled-back connection.
+pytestmark = pytest.mark.shared_app
+
 TABS = ("chronology", "cases", "assessments", "meetings", "visits", "placements", "family")
 
 

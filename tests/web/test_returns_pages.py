@@ -24,6 +24,9 @@ from tests.security.helpers import make_local_user
 from tests.web.helpers import TODAY, WebCast, hidden_csrf, web_sign_in
 from tests.web.test_query_counts import _others, _statements
 
+# Many page stories: one app for the module, each story on its own rolled-back connection.
+pytestmark = pytest.mark.shared_app
+
 YEAR = 2026  # the collection year in progress on 2 March 2026 (2025-26)
 
 

@@ -30,6 +30,9 @@ from tests.factories import make_child
 from tests.security.helpers import PASSWORD
 from tests.web.helpers import TODAY, web_sign_in
 
+# Many page stories: one app for the module, each story on its own rolled-back connection.
+pytestmark = pytest.mark.shared_app
+
 FEBRUARY = date(2026, 2, 1)
 
 

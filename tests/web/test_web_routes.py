@@ -24,6 +24,9 @@ from app.web.security import csrf_checked, web_principal
 from tests.factories import make_team, make_user
 from tests.security.test_route_inventory import ENDPOINTS, Endpoint, _calls, _concrete
 
+# Many page stories: one app for the module, each story on its own rolled-back connection.
+pytestmark = pytest.mark.shared_app
+
 # Reachable without signing in, on purpose: the sign-in form and the pinned static files.
 OPEN_PAGES = {"/sign-in", "/assets", "/static"}
 
