@@ -18,8 +18,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -139,6 +140,51 @@ def problem(
         body["request_id"] = request_id
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+#: What a client is told while the database cannot be reached (the issue 8 restart drill).
+DATABASE_UNAVAILABLE_DETAIL = (
+    "The records database is not answering at the moment (it may be restarting); nothing was "
+    "saved. Try again in a few seconds."
+)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database cannot be reached or dropped the connection, so the
+    request may simply be sent again: SQLAlchemy's ``OperationalError`` (psycopg's connection
+    refused, "terminating connection due to administrator command", the server starting up or
+    shutting down; SQLite's "database is locked" after its busy timeout), ``InterfaceError`` (a
+    connection already closed), any DBAPI error SQLAlchemy recognised as a disconnect, and no
+    pooled connection free in time."""
+    if isinstance(exc, OperationalError | SAInterfaceError | PoolTimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def retry_after_seconds(request: Request) -> int:
+    settings = getattr(request.app.state, "settings", None)
+    return int(getattr(settings, "database_retry_after_seconds", 2))
+
+
+def database_unavailable_problem(request: Request, exc: BaseException) -> JSONResponse:
+    """503 with Retry-After. The request's transaction was rolled back (``get_session``), so
+    nothing of it was written: sending it again is safe."""
+    # The driver's class and SQLSTATE only: its message may quote the statement's values.
+    orig = getattr(exc, "orig", None)
+    log.error(
+        "database unavailable: %s (%s, sqlstate %s)",
+        type(exc).__name__,
+        type(orig).__name__ if orig is not None else "-",
+        getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "-",
+    )
+    return problem(
+        503,
+        code="service_unavailable",
+        title="Service unavailable",
+        detail=DATABASE_UNAVAILABLE_DETAIL,
+        request=request,
+        headers={"Retry-After": str(retry_after_seconds(request))},
+    )
 
 
 def _field_name(loc: Sequence[Any]) -> str:
@@ -274,19 +320,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(SAInterfaceError)
+    @app.exception_handler(PoolTimeoutError)
     async def _db_down(request: Request, exc: Exception) -> JSONResponse:
-        log.error("database unavailable: %s", type(exc).__name__)
-        return problem(
-            503,
-            code="service_unavailable",
-            title="Service unavailable",
-            detail="The database is not answering; nothing was saved. Try again shortly.",
-            request=request,
-            headers={"Retry-After": "2"},
-        )
+        return database_unavailable_problem(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if database_unavailable(exc):
+            # A disconnect reported as another DBAPI error, or the database failing in a
+            # middleware (the Idempotency-Key reservation), which Starlette sends here.
+            return database_unavailable_problem(request, exc)
         log.exception("unexpected error (request %s)", current_request_id())
         return problem(
             500,

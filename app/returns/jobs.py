@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker, undefer
 from app import clock
 from app.audit.service import access_log_append
 from app.config import Settings
+from app.db import read_only
 from app.errors import Conflict, Invalid, NotFound
 from app.models.returns import ReturnJob, ReturnJobState, ReturnKind
 from app.returns.common import CollectionYear
@@ -191,6 +192,7 @@ def run_return_job(factory: sessionmaker[Session], job_id: uuid.UUID, settings: 
     _set_state(factory, job_id, ReturnJobState.running, started_at=clock.now(), progress=10)
     try:
         with factory() as session:
+            read_only(session)  # a long read: on SQLite, no write lock held while it builds
             job = get_job(session, job_id)
             filename, media_type, content = build_file(session, job, settings)
             session.rollback()  # building reads only

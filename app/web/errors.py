@@ -30,7 +30,12 @@ from starlette.responses import RedirectResponse, Response
 
 from app import clock
 from app.config import Settings
-from app.errors import DomainError, _record_security_event
+from app.errors import (
+    DomainError,
+    _record_security_event,
+    database_unavailable,
+    retry_after_seconds,
+)
 from app.models.security import UserSession
 from app.request_context import current_request_id
 from app.security.authn import SESSION_COOKIE
@@ -68,6 +73,7 @@ _TITLES = {
     412: "Someone else has changed this record",
     422: "There is a problem with what was sent",
     429: "Too many attempts",
+    503: "Sorry, the service is unavailable",
 }
 
 
@@ -116,6 +122,12 @@ def _page_answer(request: Request, exc: Exception) -> Response:
         return error_page(request, exc.status_code, detail)
     if isinstance(exc, RequestValidationError):
         return error_page(request, 400, "The address or form was not as expected.")
+    if database_unavailable(exc):
+        # The database is restarting or unreachable: the GOV.UK "service unavailable" page,
+        # and the same Retry-After as the API's 503 (the request's transaction was rolled back).
+        page = error_page(request, 503)
+        page.headers["Retry-After"] = str(retry_after_seconds(request))
+        return page
     return error_page(request, 500)
 
 

@@ -507,16 +507,26 @@ def case_count(url: str) -> int:
 
 
 def case_problems(
-    url: str, opened: dict[uuid.UUID, uuid.UUID], referred: set[uuid.UUID]
+    url: str,
+    opened: dict[uuid.UUID, uuid.UUID],
+    referred: set[uuid.UUID],
+    *,
+    only_children: set[uuid.UUID] | None = None,
 ) -> list[str]:
     """Every case whole: its events are 1..version, the first is the opening, it has its
-    deadlines; every acknowledged open and referral is there."""
+    deadlines; every acknowledged open and referral is there. ``only_children``: check only
+    these children's cases (the drill's own, among others that hold more than state changes)."""
     problems: list[str] = []
     with engine_for(url) as engine, Session(engine) as session:
-        cases = {c.id: c for c in session.scalars(select(Case))}
+        cases = {
+            c.id: c
+            for c in session.scalars(select(Case))
+            if only_children is None or c.child_id in only_children
+        }
         events: dict[uuid.UUID, list[CaseEvent]] = {}
         for event in session.scalars(select(CaseEvent).order_by(CaseEvent.case_id, CaseEvent.seq)):
-            events.setdefault(event.case_id, []).append(event)
+            if only_children is None or event.child_id in only_children:
+                events.setdefault(event.case_id, []).append(event)
         deadlines: dict[uuid.UUID | None, int] = {
             row[0]: row[1]
             for row in session.execute(
@@ -578,3 +588,53 @@ def server_setup(url: str, *, children: int) -> ServerSetup:
             session.commit()
             headers = auth_headers(session, cast.manager)
             return ServerSetup(url, headers, cast.team.id, [k.id for k in kids])
+
+
+# --------------------------------------------------------------------------------------------------
+# Migrations on a populated database: the invariants checked after each step (the small demo
+# council in ``test_migrations_populated.py``, a Birmingham-sized one in
+# ``bench/drills/migrations_at_scale.py``)
+# --------------------------------------------------------------------------------------------------
+
+
+def table_row_counts(engine: Engine, tables: set[str]) -> dict[str, int]:
+    """Rows in each of ``tables``."""
+    with engine.connect() as conn:
+        return {
+            name: int(
+                conn.execute(select(func.count()).select_from(text(f'"{name}"'))).scalar_one()
+            )
+            for name in sorted(tables)
+        }
+
+
+def dangling_foreign_keys(engine: Engine, tables: set[str]) -> list[str]:
+    """Each foreign key whose value names no row (NULLs are fine)."""
+    from sqlalchemy import inspect
+
+    broken = []
+    with engine.connect() as conn:
+        inspector = inspect(conn)  # the same connection (SQLite: one writer at a time)
+        for table in sorted(tables):
+            for fk in inspector.get_foreign_keys(table):
+                if len(fk["constrained_columns"]) != 1:
+                    continue
+                column, target = fk["constrained_columns"][0], fk["referred_table"]
+                referred = fk["referred_columns"][0]
+                orphans = conn.execute(
+                    text(
+                        f'SELECT count(*) FROM "{table}" t WHERE t."{column}" IS NOT NULL AND NOT '
+                        f'EXISTS (SELECT 1 FROM "{target}" r WHERE r."{referred}" = t."{column}")'
+                    )
+                ).scalar_one()
+                if orphans:
+                    broken.append(f"{table}.{column} -> {target}: {orphans}")
+    return broken
+
+
+def audit_chains(engine: Engine) -> tuple[int, str | None]:
+    """Events checked, and the first broken link of the case audit chains (None: all verify)."""
+    with Session(engine) as session:
+        report = verify_chains_report(session)
+    broken = None if report.first_broken is None else str(report.first_broken)
+    return report.checked_events, broken

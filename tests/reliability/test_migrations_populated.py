@@ -13,15 +13,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy import Engine, inspect
 
 from app import migrate
-from app.audit.service import verify_chains_report
 from app.config import Environment, Settings
 from app.db import make_engine, make_session_factory, unit_of_work
 from app.demo import load_demo_data
 from app.models import Base
 from tests.conftest import fresh_database_url
+from tests.reliability.drills import audit_chains, dangling_foreign_keys, table_row_counts
 
 #: The revision the council's database is at before the upgrade: the one before this session's
 #: migrations (form drafts, idempotency keys), whose tables the demo council does not fill.
@@ -38,43 +38,14 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
         engine.dispose()
 
 
-def _counts(engine: Engine, tables: set[str]) -> dict[str, int]:
-    with engine.connect() as conn:
-        return {
-            name: int(
-                conn.execute(select(func.count()).select_from(text(f'"{name}"'))).scalar_one()
-            )
-            for name in sorted(tables)
-        }
-
-
-def _dangling_foreign_keys(engine: Engine, tables: set[str]) -> list[str]:
-    """Each foreign key whose value names no row (NULLs are fine)."""
-    broken = []
-    with engine.connect() as conn:
-        inspector = inspect(conn)  # the same connection (SQLite: one writer at a time)
-        for table in sorted(tables):
-            for fk in inspector.get_foreign_keys(table):
-                if len(fk["constrained_columns"]) != 1:
-                    continue
-                column, target = fk["constrained_columns"][0], fk["referred_table"]
-                referred = fk["referred_columns"][0]
-                orphans = conn.execute(
-                    text(
-                        f'SELECT count(*) FROM "{table}" t WHERE t."{column}" IS NOT NULL AND NOT '
-                        f'EXISTS (SELECT 1 FROM "{target}" r WHERE r."{referred}" = t."{column}")'
-                    )
-                ).scalar_one()
-                if orphans:
-                    broken.append(f"{table}.{column} -> {target}: {orphans}")
-    return broken
+_counts = table_row_counts
+_dangling_foreign_keys = dangling_foreign_keys
 
 
 def _chains_verify(engine: Engine) -> int:
-    with make_session_factory(engine)() as session:
-        report = verify_chains_report(session)
-    assert report.ok, report.first_broken
-    return report.checked_events
+    checked, broken = audit_chains(engine)
+    assert broken is None, broken
+    return checked
 
 
 def test_the_demo_council_survives_the_upgrade_and_a_downgrade_and_upgrade_again(
