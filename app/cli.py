@@ -45,12 +45,14 @@ audit_app = typer.Typer(help="The append-only audit trail.", no_args_is_help=Tru
 workflow_app = typer.Typer(help="The declared state machines.", no_args_is_help=True)
 care_app = typer.Typer(help="Children in care and care leavers.", no_args_is_help=True)
 practice_app = typer.Typer(help="Supervision and management oversight.", no_args_is_help=True)
+retention_app = typer.Typer(help="Retention and disposal of records.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(workflow_app, name="workflow")
 app.add_typer(care_app, name="care")
 app.add_typer(practice_app, name="practice")
+app.add_typer(retention_app, name="retention")
 from app.returns.cli import import_app, returns_app  # noqa: E402
 
 app.add_typer(returns_app, name="returns")
@@ -59,6 +61,9 @@ from app.backup_cli import backup_app, restore_command  # noqa: E402
 
 app.add_typer(backup_app, name="backup")
 app.command("restore")(restore_command)
+from app.outbox.cli import outbox_app  # noqa: E402
+
+app.add_typer(outbox_app, name="outbox")
 
 # No markup, no highlighting, no hard wrapping: messages carry URLs, paths and exception text that
 # must come out exactly as they are (and be greppable in logs).
@@ -590,6 +595,54 @@ def care_refresh() -> None:
     with _database(settings) as engine, _unit_of_work(engine) as session:
         looked_at = leaving_care_refresh_due(session)
     console.print(f"OK: leaving-care status refreshed for {looked_at} young people.")
+
+
+@retention_app.command("dispose")
+def retention_dispose(
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Dispose of records due on or before this day (YYYY-MM-DD); "
+            "default today, never a later day.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be disposed of; change nothing.")
+    ] = False,
+) -> None:
+    """The disposal job (rules 39, 40): destroy every record whose retention period is over and
+    that no legal hold stops, one person per transaction, each audited. Running it twice disposes
+    of nothing the second time."""
+    from datetime import date
+
+    from app.errors import DomainError
+    from app.retention.disposal import dispose_due
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise _fail(f"--as-of must be a date, YYYY-MM-DD (not {as_of!r}).") from None
+    settings = _settings()
+    with _database(settings) as engine:
+        try:
+            summary = dispose_due(
+                make_session_factory(engine), settings=settings, as_of=day, dry_run=dry_run
+            )
+        except DomainError as exc:
+            raise _fail(_domain_error_message(exc)) from None
+    if dry_run:
+        console.print(
+            f"DRY RUN as of {summary.as_of}: {len(summary.would_dispose)} records would be "
+            f"disposed of, {len(summary.held)} held; nothing changed."
+        )
+        return
+    console.print(
+        f"OK: run {summary.run_id} as of {summary.as_of}: {len(summary.disposed)} records "
+        f"disposed of, {len(summary.held)} held, {len(summary.failed)} failed."
+    )
+    if summary.failed:
+        raise typer.Exit(1)
 
 
 @practice_app.command("refresh")

@@ -80,9 +80,25 @@ class Settings(BaseSettings):
     # open case has management oversight on file at least every N weeks.
     supervision_months: int = Field(default=1, ge=1)
     management_oversight_weeks: int = Field(default=6, ge=1)
+    # Retention of a record no statute sets a period for (rules 39, 40 cover looked-after and
+    # adopted children): kept until the later of the child's Nth birthday and N years after the
+    # last case closed — the council's records management policy decides both.
+    retention_default_until_age: int = Field(default=25, ge=18, le=120)
+    retention_default_years_after_closure: int = Field(default=7, ge=0, le=100)
     log_level: str = "INFO"
     sql_echo: bool = False
     page_size_max: int = Field(default=200, ge=1)
+    # When the database cannot be reached (restarting, failing over) requests get 503 with this
+    # Retry-After (seconds): a restart takes a second or two, so clients come back soon.
+    database_retry_after_seconds: int = Field(default=2, ge=1, le=3600)
+    # Webhooks (the outbox relay, `casework outbox relay`): each POST waits at most this long for
+    # an answer; a failure is retried after base x 2^(attempt-1) seconds (with jitter, capped);
+    # after the last attempt the delivery is dead until an administrator retries it.
+    outbox_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    outbox_max_attempts: int = Field(default=8, ge=1, le=50)
+    outbox_backoff_seconds: float = Field(default=30.0, gt=0)
+    outbox_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    outbox_poll_seconds: float = Field(default=2.0, gt=0, le=300)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Self:

@@ -24,11 +24,13 @@ from app.leavingcare.api import router as leavingcare_router
 from app.legal.api import router as legal_router
 from app.missing.api import router as missing_router
 from app.org.api import router as org_router
+from app.outbox.api import router as outbox_router
 from app.people.api import router as people_router
 from app.permanence.api import router as permanence_router
 from app.practice.api import router as practice_router
 from app.protection.api import router as protection_router
 from app.referrals.api import router as referrals_router
+from app.retention.api import router as retention_router
 from app.returns.api import router as returns_router
 from app.security.api import router as security_router
 from app.supervision.api import router as supervision_router
@@ -67,5 +69,7 @@ for _router in (
     audits_router,
     audit_programmes_router,
     practice_router,
+    outbox_router,
+    retention_router,
 ):
     api_router.include_router(_router)

@@ -62,6 +62,7 @@ from app.models.care import CareEntryRoute, LegalStatusRecord, PeriodOfCare, Pla
 from app.models.cases import Case
 from app.models.deadlines import Deadline
 from app.models.people import Person
+from app.outbox import service as outbox_service
 from app.security.access import get_person_for_read
 from app.security.principal import Principal
 from app.workflow import engine
@@ -814,6 +815,30 @@ def placement_change(
     refuse_invalid_episodes(session, child=child)
     hooks.placement_started(
         session, actor=actor, period=period, placement=placement, previous=current
+    )
+    # A move is not a workflow transition (the period stays looked_after), so the engine does not
+    # publish it: integrations hear of it here, in the same transaction. Codes and ids only: the
+    # carer, the postcodes and the address stay out.
+    outbox_service.publish(
+        session,
+        event_type=outbox_service.PLACEMENT_CHANGED,
+        subject_type="placement",
+        subject_id=placement.id,
+        case_id=period.case_id,
+        child_id=period.child_id,
+        data={
+            "period_of_care_id": str(period.id),
+            "previous_placement_id": str(current.id),
+            "placement_id": str(placement.id),
+            **outbox_service.safe_fields(
+                {
+                    "start_date": on,
+                    "placement_type": new.placement_type,
+                    "end_reason": body.end_reason,
+                    "planned_ending": body.planned_ending,
+                }
+            ),
+        },
     )
     session.flush()
     return placement

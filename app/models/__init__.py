@@ -21,6 +21,7 @@ from app.models import (  # noqa: F401
     permanence,
     protection,
     retention,
+    retention_marker,
     returns,
     supervision,
     visits,

@@ -50,8 +50,8 @@ class RecordDisposal(IdMixin, Base):
     __tablename__ = "record_disposal"
 
     person_id: Mapped[uuid.UUID] = mapped_column(index=True, unique=True)
-    # Which rule set the date: "looked_after_75th_birthday", "adoption_100_years", "council_default",
-    # and so on.
+    # Which rule set the date: "looked_after_75th_birthday", "adoption_100_years",
+    # "council_default", and so on.
     rule: Mapped[str] = mapped_column(String(60))
     disposal_due: Mapped[date]
     disposed_at: Mapped[datetime]

@@ -23,6 +23,7 @@ from app.models.cases import Case
 from app.models.org import Role, UserAccount
 from app.models.people import Person
 from app.models.security import RestrictedAccessGrant
+from app.outbox import service as outbox_service
 from app.security.principal import Principal
 
 log = logging.getLogger("casework.security")
@@ -96,13 +97,29 @@ def break_glass_read(
     person = session.get(Person, person_id)
     if person is None:
         raise NotFound(NOT_VISIBLE)
-    access_log_append(
+    row = access_log_append(
         session,
         principal=principal,
         action="break_glass",
         resource=resource,
         person_id=person.id,
         reason=reason.strip(),
+    )
+    # The alert: the security alert list reads the access log; a council's security monitoring
+    # (a SIEM) subscribed to webhooks hears of it at once, in the same transaction as the read.
+    # Ids only: the reason is words about the child.
+    outbox_service.publish(
+        session,
+        event_type=outbox_service.BREAK_GLASS,
+        subject_type="person",
+        subject_id=person.id,
+        case_id=None,
+        child_id=person.id,
+        data={
+            "access_log_id": str(row.id),
+            "user_id": str(principal.user_id),
+            "user_role": principal.role.value,
+        },
     )
     log.warning("BREAK-GLASS read by user %s (request logged in access_log)", principal.user_id)
     return person

@@ -40,6 +40,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "user:read": MANAGERS | {R.administrator},
     "user:write": frozenset({R.administrator}),
     "token:write": frozenset({R.administrator}),
+    # Webhook subscriptions for integrations (URLs, shared secrets, delivery retries): the system
+    # administrator who also issues the integrations' tokens; events name no one, but where they
+    # go is a data-sharing decision, not a practitioner's.
+    "webhook:manage": frozenset({R.administrator}),
     "audit:verify": frozenset({R.administrator, R.service_manager}),
     # The IRO service (s.25A Children Act 1989): IROs chair and record looked-after children's
     # reviews, keep monitoring contacts and raise disputes; managers allocate IROs and answer
@@ -74,6 +78,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Aggregated findings and practice measures name no child: for managers, QA and the data team.
     "audit_findings:read": MANAGERS | frozenset({R.qa_auditor, R.data_officer}),
     "practice:read": PRACTITIONERS | frozenset({R.data_officer}),
+    # Retention (rules 39, 40): legal holds, the list of records due for disposal (ids, no names)
+    # and the disposal job. The system administrator, and the council's records manager, who holds
+    # the data_officer role (the data team owns the records management policy). Never a
+    # practitioner: destroying a child's record is not a casework decision.
+    "retention:manage": frozenset({R.administrator, R.data_officer}),
 }
 
 

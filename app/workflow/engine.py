@@ -28,6 +28,7 @@ from app.audit.service import case_event_append, diff
 from app.errors import Conflict, Forbidden, IllegalTransition, Invalid, PreconditionFailed
 from app.models.audit import CaseEvent
 from app.models.org import Role
+from app.outbox import service as outbox_service
 from app.security.principal import Principal
 
 
@@ -362,6 +363,21 @@ def _run_hooks(
     )
     for hook in machine.on_transition:
         hook(context)
+    # Integrations hear of the change in the same transaction as its case event (the
+    # transactional outbox): both commit or neither does. Which transitions become which public
+    # event types is the explicit table in app.outbox.service.
+    outbox_service.publish_transition(
+        session,
+        subject_type=machine.subject_type,
+        record=record,
+        event=event,
+        from_state=from_state,
+        to_state=record.state,
+        data=data,
+        case_id=case_id,
+        child_id=child_id,
+        case_event_id=case_event.id,
+    )
 
 
 def roles(*names: Role | Iterable[Role]) -> frozenset[Role]:

@@ -71,13 +71,14 @@ def test_a_restricted_child_is_not_found_on_every_route_except_for_those_named(
     manager = make_user(db, Role.team_manager, team=team, manager=True)
     worker = make_user(db, Role.social_worker, team=team)
     iro = make_user(db, Role.iro)
+    records_manager = make_user(db, Role.administrator)
     child = make_child(db, first_name="Restricted")
     case = open_case(db, by=manager, child=child, team=team, worker=worker)
     person_restrict(
         db,
         principal=principal_for_user(db, manager, auth=AuthMethod.token),
         person_id=child.id,
-        user_ids=[iro.id],
+        user_ids=[iro.id, records_manager.id],
     )
     db.commit()
     url = (
@@ -88,8 +89,14 @@ def test_a_restricted_child_is_not_found_on_every_route_except_for_those_named(
     endpoint = next(e for e in ENDPOINTS if e.path == path and "GET" in e.methods)
     needed = str(endpoint.guard)
     # The named reader: the manager, or the IRO named beside them where a manager may not use the
-    # route at all.
-    reader = manager if Role.team_manager in PERMISSIONS[needed] else iro
+    # route at all, or the administrator (the records manager) named too, for retention's routes.
+    reader = (
+        manager
+        if Role.team_manager in PERMISSIONS[needed]
+        else iro
+        if Role.iro in PERMISSIONS[needed]
+        else records_manager
+    )
 
     denied_before, viewed_before = _denied_and_viewed(db, child.id)
     refused = client.get(url, headers=auth_headers(db, worker))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
@@ -10,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.models import AccessLog, Role
+from app.models.outbox import OutboxEvent, WebhookDelivery
 from tests.factories import auth_headers, make_child, make_user
 
 MONDAY_9AM = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -125,3 +128,47 @@ def test_a_kind_or_instant_that_is_not_one_is_a_422_naming_it(
     assert "since" in naive.text
     assert made_up.status_code == 422
     assert "cursor" in made_up.text
+
+
+def test_a_break_glass_read_is_sent_to_the_councils_security_monitoring_without_the_reason(
+    client: TestClient, db: Session
+) -> None:
+    admin = make_user(db, Role.administrator)
+    subscribed = client.post(
+        "/api/v1/webhooks/subscriptions",
+        json={
+            "name": "Security monitoring",
+            "url": "https://siem.example.org/casework",
+            "event_types": ["security.break_glass"],
+        },
+        headers=auth_headers(db, admin),
+    )
+    assert subscribed.status_code == 201, subscribed.text
+    child = make_child(db, first_name="Restricted", restricted=True)
+    manager = make_user(db, Role.team_manager)
+
+    glass = client.post(
+        f"/api/v1/children/{child.id}/break-glass",
+        headers=auth_headers(db, manager),
+        json={"reason": REASON},
+    )
+
+    assert glass.status_code == 200, glass.text
+    db.expire_all()
+    events = db.scalars(
+        select(OutboxEvent).where(OutboxEvent.event_type == "security.break_glass")
+    ).all()
+    assert len(events) == 1
+    data = events[0].payload["data"]
+    assert (data["child_id"], data["user_id"], data["user_role"]) == (
+        str(child.id),
+        str(manager.id),
+        "team_manager",
+    )
+    sent = json.dumps(events[0].payload)
+    assert "Police called" not in sent
+    assert "Restricted" not in sent
+    deliveries = db.scalars(
+        select(WebhookDelivery).where(WebhookDelivery.event_id == events[0].id)
+    ).all()
+    assert [d.subscription_id for d in deliveries] == [uuid.UUID(subscribed.json()["id"])]
