@@ -889,15 +889,16 @@ def audit_action_create(
     done, its owner (a practitioner) and the date agreed for it (after today). Its deadline
     (timescales rule 38) opens on the case, and the action is on the chronology."""
     audit = _audit_for_change(session, actor=actor, audit_id=audit_id)
-    if audit.state not in (SUBMITTED, MODERATED):
-        raise Conflict(
-            "Actions arise from a submitted audit; submit this one first.",
-            code=f"case_audit_{audit.state}",
-        )
+    # Whose audit it is first: a 409 to anyone else would disclose how far the audit has got.
     if actor.user_id not in (audit.auditor_id, audit.moderator_id):
         raise Forbidden(
             "Actions arising from an audit are set by its auditor or its moderator.",
             code="not_the_auditor",
+        )
+    if audit.state not in (SUBMITTED, MODERATED):
+        raise Conflict(
+            "Actions arise from a submitted audit; submit this one first.",
+            code=f"case_audit_{audit.state}",
         )
     errors: list[dict[str, Any]] = []
     if not description.strip():
@@ -993,6 +994,13 @@ def audit_action_complete(
     """Record that the action was done, today, and what was done: by its owner, a manager of the
     case's team, or QA (403 otherwise; 409 once completed). Its deadline is met."""
     action = _action_for_change(session, actor=actor, action_id=action_id)
+    # Who may complete it first: a 412 or 409 to anyone else would disclose the action's version
+    # or that it is done (OWASP API1: the object check, then the precondition, then the state).
+    if not may_complete_action(session, actor=actor, action=action):
+        raise Forbidden(
+            "An action is completed by its owner, a manager of the case's team, or QA.",
+            code="not_the_owner",
+        )
     if action.version != expected_version:
         raise PreconditionFailed(
             f"This action is at version {action.version}, not {expected_version}: someone "
@@ -1002,11 +1010,6 @@ def audit_action_complete(
         raise Conflict(
             f"This action was completed on {action.completed_date.isoformat()}.",
             code="audit_action_completed",
-        )
-    if not may_complete_action(session, actor=actor, action=action):
-        raise Forbidden(
-            "An action is completed by its owner, a manager of the case's team, or QA.",
-            code="not_the_owner",
         )
     if not completion_note.strip():
         raise Invalid.field("completion_note", "Say what was done.")

@@ -249,6 +249,11 @@ def note_save_draft(
     """Autosave: replace the draft's content. A finished note → 409 (add a correction); a stale
     version → 412 carrying the draft as it now stands (``current``), so nothing is overwritten."""
     note = _note_for(session, actor=actor, note_id=note_id)
+    case = session.get(Case, note.case_id)
+    assert case is not None  # a foreign key
+    # Who may change the case first: a 409 or 412 to another team would disclose the note's
+    # state (OWASP API1).
+    require_case_change(actor, case)
     if note.state == FINAL:
         raise Conflict(NOTE_IS_FINAL, code="note_final")
     if note.version != expected_version:
@@ -259,8 +264,6 @@ def note_save_draft(
             current_version=note.version,
             current=_snapshot(note),
         )
-    case = session.get(Case, note.case_id)
-    assert case is not None  # a foreign key
     _require_open(case)
     _check_content(session, case=case, content=content)
     for name, value in content.fields().items():
@@ -274,12 +277,14 @@ def note_finalise(
 ) -> CaseNote:
     """Finish the author's draft: from now on it never changes, and it is in the chronology."""
     note = _note_for(session, actor=actor, note_id=note_id)
+    case = session.get(Case, note.case_id)
+    assert case is not None  # a foreign key
+    # Who may change the case is decided before anything about the note's state or version is
+    # said: a 409 or 412 to another team would disclose it (OWASP API1).
+    require_case_change(actor, case)
     if note.state == FINAL:
         raise Conflict(NOTE_IS_FINAL, code="note_final")
     engine.require_version(note, expected_version)
-    case = session.get(Case, note.case_id)
-    assert case is not None  # a foreign key
-    require_case_change(actor, case)
     _require_open(case)
     _check_content(session, case=case, content=_content_of(note), finishing=True)
     _record(session, actor=actor, note=note)

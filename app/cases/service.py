@@ -111,6 +111,22 @@ def case_for_change(
     return case
 
 
+def require_child_change(session: Session, *, actor: Principal, child_id: uuid.UUID) -> None:
+    """403 unless the caller may change the child's records: decided on the child's open case
+    (the latest opened), or — with none open, e.g. a care leaver — the case that closed last.
+    Called before a 409 about the child ("no open case", "not looked after"), which would
+    otherwise tell a caller who may not write what state the child is in (OWASP API1). A child
+    with no case at all is refused by nothing here: the caller's 409 follows."""
+    case = session.scalar(
+        select(Case)
+        .where(Case.child_id == child_id)
+        .order_by((Case.state == CLOSED).asc(), Case.opened_date.desc(), Case.created_at.desc())
+        .limit(1)
+    )
+    if case is not None:
+        require_case_change(actor, case)
+
+
 def case_for_read(session: Session, *, actor: Principal, case_id: uuid.UUID, resource: str) -> Case:
     """The case, if its child is visible (404 otherwise), recording the read in access_log."""
     case = session.get(Case, case_id)
@@ -336,8 +352,9 @@ def case_transition(
 ) -> Case:
     """Take ``event`` on the case through the workflow engine (see ``app.cases.workflow``)."""
     case = case_visible(session, actor=actor, case_id=case_id)
-    engine.require_version(case, expected_version)
+    # Who may change the case first: a 412 to another team would disclose its version (OWASP API1).
     require_case_change(actor, case)
+    engine.require_version(case, expected_version)
     engine.apply(
         session,
         machine=CASE_MACHINE,

@@ -135,10 +135,16 @@ def _for_step(
     expected_version: int,
     event: str | None,
 ) -> EarlyHelpEpisode:
-    """The episode about to change, checked in the engine's order: its child visible (404), the
-    version the caller read (412), the step allowed from its state (409; ``event`` None: any
-    change while the episode is open), the caller one who may change it (403)."""
+    """The episode about to change, checked in this order: its child visible (404), the caller
+    one who may change it (403), the version the caller read (412), the step allowed from its
+    state (409; ``event`` None: any change while the episode is open). Who may change it comes
+    before its version and state, which a 412 or 409 would otherwise disclose to another team
+    (OWASP API1)."""
     episode = _visible_episode(session, actor=actor, episode_id=episode_id)
+    if not may_change_episode(session, actor, episode):
+        raise Forbidden(
+            "You can see this early help episode but not change it: it is held by another team."
+        )
     engine.require_version(episode, expected_version)
     if event is not None:
         if EARLY_HELP_MACHINE.transition(episode.state, event) is None:
@@ -159,10 +165,6 @@ def _for_step(
             "it. A new step-down opens a new episode.",
             code="early_help_ended",
             current_state=episode.state,
-        )
-    if not may_change_episode(session, actor, episode):
-        raise Forbidden(
-            "You can see this early help episode but not change it: it is held by another team."
         )
     return episode
 

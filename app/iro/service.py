@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -518,6 +518,17 @@ def iro_contact_record(
     day = contact_date or clock.today()
     if day > clock.today():
         raise Invalid.field("contact_date", "A contact cannot be recorded in the future.")
+    # An IRO who has never been the child's gets 403 first, not word of whether the child was
+    # looked after on that day (OWASP API1: the object check before the state). The child's own
+    # IRO (now or before) is told the truth about the date below.
+    if actor.role is Role.iro and not session.scalar(
+        select(
+            exists().where(
+                IROAllocation.child_id == child_id, IROAllocation.iro_id == actor.user_id
+            )
+        )
+    ):
+        raise Forbidden("You have not been this child's IRO.", code="not_childs_iro")
     period = _period_on(session, child_id=child_id, day=day)
     if period is None:
         raise Invalid.field(
@@ -591,18 +602,20 @@ def iro_dispute_raise(
     """The child's IRO raises a concern about the child's plan; it starts in informal resolution
     (IRO Handbook 2010 ch.5). Only the allocated IRO raises a dispute."""
     require_child_visible(session, actor=actor, child_id=child_id, resource=DISPUTE_SUBJECT)
+    # Who may raise it first: anyone but the child's IRO gets 403, not word of whether the child
+    # is looked after (OWASP API1: the object check before the state).
+    allocation = current_allocation(session, child_id=child_id)
+    if actor.role is not Role.iro or allocation is None or allocation.iro_id != actor.user_id:
+        raise Forbidden(
+            "Only the child's allocated IRO raises a dispute about the child's plan.",
+            code="not_childs_iro",
+        )
     period = open_period(session, child_id=child_id)
     if period is None:
         raise Conflict(
             "This child is not looked after: the dispute resolution process is about a "
             "looked-after child's plan (Children Act 1989 s.25B).",
             code="not_looked_after",
-        )
-    allocation = current_allocation(session, child_id=child_id)
-    if actor.role is not Role.iro or allocation is None or allocation.iro_id != actor.user_id:
-        raise Forbidden(
-            "Only the child's allocated IRO raises a dispute about the child's plan.",
-            code="not_childs_iro",
         )
     day = raised_date or clock.today()
     if day > clock.today():

@@ -150,6 +150,9 @@ def case_for_child_change(
     child = visible_child(session, actor=actor, child_id=child_id, resource=resource)
     case = working_case(session, child_id=child_id)
     if case is None:
+        # A care leaver's records are changed by the team that held their last case: a caller who
+        # may not change them gets 403, not word that the child has no open case (OWASP API1).
+        case_service.require_child_change(session, actor=actor, child_id=child_id)
         raise Conflict(
             "This child has no open case to record this on: a new contact opens one.",
             code="no_open_case",

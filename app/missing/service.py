@@ -68,6 +68,8 @@ def _open_case_for_change(session: Session, *, actor: Principal, child_id: uuid.
         .limit(1)
     )
     if case_id is None:
+        # Whoever may not change the child's last case gets 403, not word that it has closed.
+        case_service.require_child_change(session, actor=actor, child_id=child_id)
         raise Conflict(
             "This child has no open case: a missing episode is recorded on the child's open case "
             "(a new contact opens one).",

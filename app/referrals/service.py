@@ -229,11 +229,12 @@ def referral_decide(
     (``start_assessment``), a strategy discussion (``start_strategy``), or no further action
     (``referral_nfa``: the episode closes, CIN census ReferralNFA)."""
     referral = _referral_for_write(session, actor=actor, referral_id=referral_id)
-    engine.require_version(referral, expected_version)
     case = session.get(Case, referral.case_id)
     if case is None:  # pragma: no cover - the foreign key makes this impossible
         raise NotFound(REFERRAL_NOT_VISIBLE)
+    # Who may change the case first: a 412 to another team would disclose the referral's version.
     require_case_change(actor, case)
+    engine.require_version(referral, expected_version)
     case_event = CASE_EVENT_FOR[decision]
     if referral.state == AWAITING_DECISION:
         # Checked before anything is written, so the referral and its case move together or not

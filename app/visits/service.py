@@ -222,6 +222,9 @@ def visit_record(
         raise person_denied(session, principal=actor, person_id=child_id, resource=SUBJECT)
     period = care_service.open_period(session, child_id=child_id)
     if period is None:
+        # Whoever may not change the child's case gets 403, not word that the child is not
+        # looked after (OWASP API1: the object check before the state).
+        case_service.require_child_change(session, actor=actor, child_id=child_id)
         raise Conflict(
             "This child is not looked after: statutory visits under reg 28 of the Care Planning "
             "Regulations 2010 are to looked-after children.",
