@@ -26,7 +26,7 @@ VALIDATOR_PACKAGES := csc-validator-be-cin==0.1.13 csc-validator-be-903==0.1.17
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help run test validators chromium lint typecheck pytest-sqlite pytest-postgresql openapi clean clean-db
+.PHONY: help run test validators chromium lint typecheck pytest-sqlite pytest-postgresql openapi clean clean-db bench
 
 help:
 	@echo "make run        install, migrate the embedded database, load demo data once, serve on http://$(HOST):$(PORT)"
@@ -36,6 +36,7 @@ help:
 	@echo "make lint       ruff format --check and ruff check"
 	@echo "make typecheck  mypy --strict"
 	@echo "make openapi    regenerate openapi/openapi.json"
+	@echo "make bench      issue 8's benchmark (SIZE=1x,10x DB=postgresql,sqlite SCENARIOS=p1,p2,p3,p4 REUSE=1)"
 	@echo "make clean      remove .venv and caches (keeps the database in var/)"
 	@echo "make clean-db   remove the embedded database in var/"
 
@@ -78,6 +79,28 @@ $(CHROMIUM):
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 
 chromium: $(CHROMIUM)
+
+# The benchmark (bench/run.py, bench/README.md): never part of `make test` (a smoke version of it
+# is, tests/test_bench_smoke.py). Loads the council-scale demo into databases of its own and keeps
+# them: REUSE=1 measures again without loading. The load generator is Debian's wrk (C, light on
+# the two cores it shares with the server), installed with apt-get when missing.
+WRK := /usr/bin/wrk
+SIZE ?= 1x
+DB ?= postgresql
+SCENARIOS ?= p1,p2,p3,p4
+REUSE ?=
+WORKERS ?= 2
+DURATION ?= 30
+BENCH_ARGS ?=
+
+$(WRK):
+	@echo "Installing Debian's wrk for the benchmark's load generator"
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk
+
+bench: $(DEV_STAMP) $(WRK)
+	$(BIN)/python bench/run.py --sizes $(SIZE) --backends $(DB) --scenarios $(SCENARIOS) \
+		--workers $(WORKERS) --duration $(DURATION) $(if $(REUSE),--reuse) $(BENCH_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .

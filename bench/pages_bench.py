@@ -158,9 +158,20 @@ def _database(backend: str, workdir: Path) -> str:
     return make_url(SERVER).set(database="casework_pages_bench").render_as_string(False)
 
 
-def run(*, backend: str, children: int, requests: int, warmup: int) -> list[PageResult]:
+def run(
+    *,
+    backend: str = "sqlite",
+    children: int = 300,
+    requests: int,
+    warmup: int,
+    url: str | None = None,
+) -> list[PageResult]:
+    """Each role's main pages, ``requests`` times each. With ``url``, on that database as it is
+    (a loaded council, e.g. ``bench/run.py``'s 1x: nothing loaded, nothing dropped); otherwise
+    on a fresh database of ``backend`` with the demo council of ``children`` children."""
+    given = url
     with tempfile.TemporaryDirectory() as workdir:
-        url = _database(backend, Path(workdir))
+        url = given or _database(backend, Path(workdir))
         settings = Settings(
             environment=Environment.development,
             database_url=url,
@@ -169,10 +180,11 @@ def run(*, backend: str, children: int, requests: int, warmup: int) -> list[Page
         )
         engine = make_engine(url)
         try:
-            migrate.upgrade(engine)
             factory = make_session_factory(engine)
-            with unit_of_work(factory) as session:
-                load_demo_data(session, seed=2026, children=children, settings=settings)
+            if given is None:
+                migrate.upgrade(engine)
+                with unit_of_work(factory) as session:
+                    load_demo_data(session, seed=2026, children=children, settings=settings)
             with unit_of_work(factory) as session:
                 pages = _pages(session)
                 cookies = {role: _sessions(session, role) for role in pages}
@@ -209,7 +221,7 @@ def run(*, backend: str, children: int, requests: int, warmup: int) -> list[Page
             return results
         finally:
             engine.dispose()
-            if backend == "postgresql":
+            if given is None and backend == "postgresql":
                 admin = create_engine(SERVER, isolation_level="AUTOCOMMIT")
                 with admin.connect() as conn:
                     conn.execute(text("DROP DATABASE IF EXISTS casework_pages_bench"))

@@ -96,8 +96,11 @@ def load(url: str, *, children: int, years: int, seed: int) -> dict[str, Any]:
             settings=_settings(url),
         )
     seconds = time.perf_counter() - began
+    # Committed: SQLAlchemy rolls back what a connection did not commit, and ANALYZE's planner
+    # statistics (pg_statistic) are transactional, so an uncommitted ANALYZE leaves none.
     with engine.connect() as conn:
         conn.execute(text("ANALYZE"))
+        conn.commit()
     engine.dispose()
     print(summary.describe())
     return {"seconds": round(seconds, 1), "peak_mb": round(_peak_mb()), "rows": summary.rows}
@@ -141,8 +144,11 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true", help="skip creating and loading")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--measure", choices=RETURNS, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help="a database URL instead of --database (with --measure)")
     args = parser.parse_args()
     url = make_url(SERVER).set(database=args.database).render_as_string(hide_password=False)
+    if args.url:
+        url = args.url
 
     if args.measure:
         print(json.dumps(measure(url, args.measure, args.year)))
