@@ -166,9 +166,16 @@ def access_log_append(
     case_id: uuid.UUID | None = None,
     reason: str | None = None,
 ) -> AccessLog:
-    """Record that someone saw (or tried to see) a child. Flushed at once: a read whose access
-    record cannot be written fails with it (fail closed)."""
+    """Record that someone saw (or tried to see) a child, in the caller's transaction: a read
+    whose access record cannot be written fails with it (fail closed), because the request's
+    transaction commits before its response is sent.
+
+    Not flushed here: a list that shows 500 children adds 500 rows, which the session writes in
+    one batched INSERT at its next flush or at commit (one statement per row made the IRO
+    dashboard's 562 children 562 round trips; bench/README.md). The id is set now so that a
+    caller can name the row before it is written."""
     row = AccessLog(
+        id=uuid.uuid4(),
         occurred_at=clock.now(),
         user_id=principal.user_id if principal else None,
         user_role=principal.role.value if principal else None,
@@ -180,7 +187,6 @@ def access_log_append(
         request_id=current_request_id(),
     )
     session.add(row)
-    session.flush()
     return row
 
 

@@ -232,10 +232,18 @@ class CareStory:
 
     # --- placements --------------------------------------------------------------------------
 
-    def placement(self, on: date) -> PlacementIn:
+    def placement(self, on: date, status: LegalStatus | None) -> PlacementIn:
         age = age_on(self.born, on)
         band = "baby" if age < 1 else "child" if age < 12 else "teen" if age < 16 else "older"
         place, provider = _weighted(self.rng, tuple(((p, pr), w) for p, pr, w in PLACEMENTS[band]))
+        if place is PlacementType.P1 and status is LegalStatus.SECTION_20:
+            # A child accommodated under s20 is not placed with parents (SSDA903 rule 378, which
+            # the care service refuses): draw again without that choice. Only such a draw draws
+            # again, so every council that loaded before is drawn the same.
+            others = tuple(
+                ((p, pr), w) for p, pr, w in PLACEMENTS[band] if p is not PlacementType.P1
+            )
+            place, provider = _weighted(self.rng, others)
         self.carer_count += 1
         if self.home_postcode is None:
             self.home_postcode = self.rng.choice(POSTCODES_IN_AREA)
@@ -294,7 +302,7 @@ class CareStory:
             category_of_need=PrimaryNeed.ABUSE_OR_NEGLECT
             if rng.random() < 0.65
             else PrimaryNeed.FAMILY_DYSFUNCTION,
-            placement=self.placement(day),
+            placement=self.placement(day, status),
         )
         period = self.story.at(
             lambda: care_service.period_of_care_start(
@@ -1037,6 +1045,7 @@ class CareStory:
         if current is None or current.start_date >= self.story.day:
             return
         reason = _weighted(self.rng, MOVE_REASONS)
+        legal = care_service.current_legal_status(self.session, period_id=period.id)
         care_service.placement_change(
             self.session,
             actor=self.walker.as_(self.worker()),
@@ -1044,7 +1053,7 @@ class CareStory:
             expected_version=period.version,
             body=PlacementChange(
                 start_date=self.story.day,
-                placement=self.placement(self.story.day),
+                placement=self.placement(self.story.day, legal.legal_status if legal else None),
                 end_reason=reason,
                 planned_ending=reason in (Move.CARPL, Move.PLACE),
             ),
@@ -1053,6 +1062,10 @@ class CareStory:
     def legal(self, status: LegalStatus) -> None:
         assert self.period is not None
         period = self.period
+        current = care_service.current_placement(self.session, child_id=self.child.id)
+        at_home = current is not None and current.placement_type is PlacementType.P1
+        if status is LegalStatus.SECTION_20 and at_home:
+            return  # placed with her parents: not s20 accommodation (SSDA903 rule 378)
         care_service.legal_status_change(
             self.session,
             actor=self.walker.as_(self.worker()),

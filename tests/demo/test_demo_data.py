@@ -707,3 +707,14 @@ def test_two_audit_programmes_with_submitted_moderated_audits_and_actions(
     assert any(a.completed_date is not None for a in actions), "an action completed"
     assert any(a.completed_date is None and a.due_date < today for a in actions), "one overdue"
     assert verify_chains(loaded) is None
+
+
+def test_a_small_council_whose_walk_puts_a_child_at_home_under_s20_still_loads(
+    db: Session, demo_settings: Settings
+) -> None:
+    # Seed 7 with 60 children drew "placed with parents" (P1) for a child accommodated under s20,
+    # which the care service rightly refuses (SSDA903 rule 378), and the whole load failed. The
+    # walk now draws again for such a child, and a move to s20 while at home does not happen.
+    with clock.frozen_at(datetime(2026, 12, 6, 7, 30, tzinfo=UTC)):
+        summary = load_demo_data(db, seed=7, children=60, settings=demo_settings)
+    assert summary.children >= 60
