@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     # Local sign-in lock-out: this many consecutive failures lock the account for lockout_minutes.
     max_failed_logins: int = Field(default=5, ge=1)
     lockout_minutes: int = Field(default=15, ge=1)
+    # Per network address: this many failed sign-ins (any accounts) within sign_in_window_minutes
+    # and that address is refused (429) until the window ends. A council office behind one NAT
+    # address shares it, hence a generous default.
+    sign_in_source_max_failures: int = Field(default=30, ge=1)
+    sign_in_window_minutes: int = Field(default=15, ge=1)
     # OIDC: JWTs from the council's identity provider are checked against this JWKS (a path,
     # file:// URL
     # or inline JSON; the service never fetches keys over the network at request time).

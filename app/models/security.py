@@ -54,3 +54,15 @@ class RestrictedAccessGrant(IdMixin, Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), index=True)
     granted_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins from one network address in the current window (OWASP ASVS 2.2.1): the
+    account lock-out stops guessing one account's password, this stops one source trying one
+    password on many accounts (password spraying). Only the SHA-256 of the address is stored."""
+
+    __tablename__ = "sign_in_throttle"
+
+    source_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    failures: Mapped[int] = mapped_column(default=0)

@@ -31,6 +31,7 @@ from app.models.security import UserSession
 from app.security.authn import principal_for_user
 from app.security.passwords import burn_verify_time, verify_and_rehash
 from app.security.principal import AuthMethod, Principal
+from app.security.throttle import sign_in_source_check, sign_in_source_failure
 from app.security.tokens import hash_secret
 from app.security.users import (
     account_lock_check,
@@ -61,15 +62,19 @@ def login(
     2.2.1, 3.x). ``max_failed_logins`` failures in a row lock the account for ``lockout_minutes``
     (ASVS 2.2.1): the caller must commit the failure count even though the answer is an error.
     """
+    # Password spraying: too many failures from this address, whatever the accounts.
+    sign_in_source_check(session, ip=ip, settings=settings)
     user = user_get_by_username(session, username)
     if user is None or user.password_hash is None:
         burn_verify_time()
         log.info("failed sign-in: unknown or password-less account (from %s)", ip)
+        sign_in_source_failure(session, ip=ip, settings=settings)
         raise Unauthenticated(BAD_CREDENTIALS, code="bad_credentials")
     account_lock_check(user)
     ok, upgraded_hash = verify_and_rehash(user.password_hash, password)
     if not ok:
         log.info("failed sign-in for account %s (from %s)", user.id, ip)
+        sign_in_source_failure(session, ip=ip, settings=settings)
         password_failure_record(session, user=user, settings=settings)
         raise Unauthenticated(BAD_CREDENTIALS, code="bad_credentials")
     if not user.is_active:
